@@ -1,0 +1,92 @@
+"""Domain events: immutable facts that campaigns react to.
+
+A :class:`DomainEvent` is what every platform plugin maps its webhooks to. It carries an
+``idempotency_key`` that is unique per store: the same fact delivered twice (Saleor retries and
+duplicates) has the same key, so the inbox records it once.
+
+Money amounts are :class:`decimal.Decimal` in the currency's major unit (``Decimal("89.00")`` EUR).
+Timestamps are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from relance.automation.contacts import ContactUpdate
+
+
+class EventType(StrEnum):
+    """Names of domain events (SPEC.md §2). Stored values: never rename one."""
+
+    CHECKOUT_UPDATED = "checkout.updated"
+    CART_ABANDONED = "cart.abandoned"
+    ORDER_PLACED = "order.placed"
+    ORDER_PAID = "order.paid"
+    CUSTOMER_SIGNED_UP = "customer.signed_up"
+    CUSTOMER_CONFIRMED = "customer.confirmed"
+    NEWSLETTER_SUBSCRIBED = "newsletter.subscribed"
+
+
+class LineItem(BaseModel):
+    """One line of a cart or an order, with names already in the customer's language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_name: str
+    variant_name: str = ""
+    sku: str | None = None
+    product_id: str | None = None
+    variant_id: str | None = None
+    quantity: int = Field(ge=0)
+    unit_price: Decimal
+    total_price: Decimal
+    currency: str
+    image_url: str | None = None
+    image_alt: str | None = None
+
+
+class OrderSnapshot(BaseModel):
+    """The order as it was when the event happened (kept with the enrollment for rendering)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    number: str
+    created_at: datetime
+    checkout_id: str | None = None
+    channel: str | None = None
+    currency: str
+    lines: tuple[LineItem, ...] = ()
+    subtotal: Decimal
+    shipping: Decimal = Decimal(0)
+    total: Decimal
+    voucher_code: str | None = None
+
+
+class DomainEvent(BaseModel):
+    """A fact about one contact of one store.
+
+    Invariants: ``idempotency_key`` identifies the fact (not the delivery); ``contact`` always has
+    an email; ``occurred_at`` is timezone-aware.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: EventType
+    idempotency_key: str = Field(min_length=1, max_length=255)
+    occurred_at: datetime
+    contact: ContactUpdate
+    order: OrderSnapshot | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    def context(self) -> dict[str, Any]:
+        """The JSON-safe data an enrollment keeps from its trigger (used by templates)."""
+        data: dict[str, Any] = {"event_type": self.type.value, "properties": self.properties}
+        if self.order is not None:
+            data["order"] = self.order.model_dump(mode="json")
+        return data

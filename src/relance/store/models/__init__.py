@@ -1,0 +1,31 @@
+"""SQLAlchemy models: one aggregate per module."""
+
+from relance.store.models.api_token import ApiToken
+from relance.store.models.base import Base, utcnow
+from relance.store.models.campaign import Campaign, CampaignStatus, CampaignVersion, VersionStatus
+from relance.store.models.contact import Contact
+from relance.store.models.enrollment import Enrollment, EnrollmentStatus, TraceRecord
+from relance.store.models.event import Event, EventStatus
+from relance.store.models.message import Message, MessageStatus
+from relance.store.models.store import Store, StoreKind, StoreStatus
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "CampaignVersion",
+    "Contact",
+    "Enrollment",
+    "EnrollmentStatus",
+    "Event",
+    "EventStatus",
+    "Message",
+    "MessageStatus",
+    "Store",
+    "StoreKind",
+    "StoreStatus",
+    "TraceRecord",
+    "VersionStatus",
+    "utcnow",
+]

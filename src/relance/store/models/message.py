@@ -1,0 +1,48 @@
+"""The delivery ledger: one row per message a step produced, unique per (enrollment, step)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relance.store.models.base import Base, IdMixin, TimestampMixin
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"  #: to send (again, after ``next_attempt_at``)
+    SENDING = "sending"  #: claimed by a worker; outcome not yet known
+    SENT = "sent"  #: the provider accepted it
+    FAILED = "failed"  #: will never be sent
+    UNKNOWN = "unknown"  #: a worker died mid-send: never repeated silently
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step_id"),
+        Index("ix_messages_due", "status", "next_attempt_at"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE")
+    )
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    design: Mapped[str] = mapped_column(String(64))
+    transactional: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str | None] = mapped_column(String(35))
+    provider_message_id: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(1000))

@@ -1,0 +1,46 @@
+"""A store: one installation (tenant). Every other row belongs to exactly one store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relance.store.models.base import Base, IdMixin, TimestampMixin
+
+
+class StoreKind(StrEnum):
+    SALEOR = "saleor"
+    GENERIC = "generic"
+    DEMO = "demo"
+
+
+class StoreStatus(StrEnum):
+    ACTIVE = "active"
+    DISCONNECTED = "disconnected"  #: the platform refused our token
+    UNINSTALLED = "uninstalled"
+
+
+class Store(IdMixin, TimestampMixin, Base):
+    """One installation, keyed by its Saleor API URL (or a generic store's own key)."""
+
+    __tablename__ = "stores"
+
+    kind: Mapped[StoreKind] = mapped_column(String(16))
+    api_url: Mapped[str] = mapped_column(String(512), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[StoreStatus] = mapped_column(String(16), default=StoreStatus.ACTIVE)
+    app_id: Mapped[str | None] = mapped_column(String(200))
+    #: The platform token, encrypted with RELANCE_SECRET_KEY (see relance.store.crypto).
+    auth_token_encrypted: Mapped[str | None] = mapped_column(String(2048))
+    #: The platform's public keys (JWKS JSON) used to verify webhooks and Dashboard tokens.
+    jwks: Mapped[dict[str, Any] | None] = mapped_column()
+    jwks_fetched_at: Mapped[datetime | None] = mapped_column()
+    default_language: Mapped[str] = mapped_column(String(35), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    sender: Mapped[str | None] = mapped_column(String(320))
+    installed_at: Mapped[datetime | None] = mapped_column()
+    uninstalled_at: Mapped[datetime | None] = mapped_column()
