@@ -1,0 +1,1 @@
+"""Repositories: typed queries and writes, one module per aggregate."""

@@ -1,0 +1,1 @@
+"""Background work: Dramatiq actors, broker set-up, the due-work sweep."""

@@ -1,0 +1,7 @@
+"""Shared fixtures: see tests/fixtures/ (one module per domain)."""
+
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.smtp",
+    "tests.fixtures.runtime",
+]
