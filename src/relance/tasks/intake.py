@@ -8,16 +8,17 @@ If the enqueue is lost, the sweep finds the pending event again (SPEC.md §7).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relance.automation.events import DomainEvent
 from relance.runtime import Runtime
 from relance.store.models import Event, EventStatus
+from relance.store.upsert import insert_ignoring_conflict
+from relance.tasks.leases import LEASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,14 @@ class Accepted:
     duplicate: bool
 
 
-def record_event(session: Session, store_id: UUID, event: DomainEvent, *, now_id: UUID) -> Accepted:
-    """Insert ``event`` into the inbox unless its idempotency key is there already."""
+def record_event(
+    session: Session, store_id: UUID, event: DomainEvent, *, event_id: UUID, now: datetime
+) -> Accepted:
+    """Insert ``event`` into the inbox unless its idempotency key is there already.
+
+    The new row is leased for :data:`~relance.tasks.leases.LEASE` because its id is about to be
+    dispatched; the sweep picks it up only if that dispatch is lost.
+    """
     values = {
         "id": now_id,
         "store_id": store_id,
@@ -38,14 +45,11 @@ def record_event(session: Session, store_id: UUID, event: DomainEvent, *, now_id
         "occurred_at": event.occurred_at,
         "payload": event.model_dump(mode="json"),
         "status": EventStatus.PENDING,
+        "received_at": now,
+        "lease_until": now + LEASE,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Event).values(values).on_conflict_do_nothing(
-        index_elements=["store_id", "idempotency_key"]
-    )
-    result = session.execute(statement)
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return Accepted(event_id=now_id, duplicate=False)
+    if insert_ignoring_conflict(session, Event, values, ["store_id", "idempotency_key"]):
+        return Accepted(event_id=event_id, duplicate=False)
     existing = session.scalars(
         select(Event.id).where(
             Event.store_id == store_id, Event.idempotency_key == event.idempotency_key
@@ -60,7 +64,7 @@ def accept_event(runtime: Runtime, store_id: UUID, event: DomainEvent) -> Accept
     Raises SQLAlchemy's ``DBAPIError`` when the database cannot be reached (callers answer 503).
     """
     with runtime.sessions() as session, session.begin():
-        accepted = record_event(session, store_id, event, now_id=uuid4())
+        accepted = record_event(session, store_id, event, event_id=uuid4(), now=runtime.clock())
         already_done = accepted.duplicate and session.scalar(
             select(Event.status).where(Event.id == accepted.event_id)
         ) != EventStatus.PENDING

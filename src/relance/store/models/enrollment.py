@@ -47,6 +47,10 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     context: Mapped[dict[str, Any]] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     end_reason: Mapped[str | None] = mapped_column(String(64))
+    #: Optimistic lock: an update from a stale read fails instead of overwriting (StaleDataError).
+    revision: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
 
 
 class TraceRecord(IdMixin, Base):

@@ -40,6 +40,8 @@ class Message(IdMixin, TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     claimed_at: Mapped[datetime | None] = mapped_column()
+    #: While in the future, the sweep leaves the row alone (a worker was just handed its id).
+    lease_until: Mapped[datetime | None] = mapped_column()
     to_address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str | None] = mapped_column(String(35))

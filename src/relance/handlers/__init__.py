@@ -1,0 +1,1 @@
+"""HTTP edges: webhooks, pages and endpoints. Thin: they translate and delegate."""

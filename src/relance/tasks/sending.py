@@ -1,0 +1,170 @@
+"""Sending a ledger message: claim it, render it, hand it to the provider, record the outcome.
+
+At most once: a message is claimed by moving it from PENDING to SENDING in one conditional update,
+so only one worker ever sends it. A provider that refuses for now (SMTP 4xx, timeouts) puts it back
+to PENDING with a later ``next_attempt_at`` (the sweep retries it, with backoff); a permanent refusal
+marks it FAILED; a worker that dies mid-send leaves it SENDING, which the sweep turns into UNKNOWN
+after :data:`~relance.tasks.leases.SENDING_TIMEOUT` — never into a second send.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from relance.channels.email import OutgoingEmail, make_message_id
+from relance.channels.errors import PermanentDeliveryError, TransientDeliveryError
+from relance.runtime import Runtime
+from relance.store.models import (
+    CampaignVersion,
+    Contact,
+    Enrollment,
+    Message,
+    MessageStatus,
+    Store,
+)
+from relance.store.repositories.enrollments import definition_of
+from relance.templates.errors import TemplatesError
+
+logger = logging.getLogger(__name__)
+
+#: Sends tried before a message that keeps meeting temporary refusals is given up.
+MAX_ATTEMPTS = 8
+#: First retry delay; doubles on each attempt.
+FIRST_RETRY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """The status the message ended in (``None`` when it was not ours to send)."""
+
+    status: MessageStatus | None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the ``attempts``-th failed try: 1, 2, 4 … minutes, at most 2 hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), timedelta(hours=2))
+
+
+def _claim(session: Session, message_id: UUID, now: datetime) -> bool:
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.PENDING,
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+        )
+        .values(
+            status=MessageStatus.SENDING,
+            claimed_at=now,
+            attempts=Message.attempts + 1,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _render_context(store: Store, contact: Contact, enrollment: Enrollment) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "contact": {
+            "email": contact.email,
+            "first_name": contact.first_name or "",
+            "last_name": contact.last_name or "",
+            "language": contact.language or "",
+        },
+        "store": {"name": store.name or ""},
+    }
+    if "order" in enrollment.context:
+        context["order"] = enrollment.context["order"]
+    return context
+
+
+def _finish(runtime: Runtime, message_id: UUID, **values: Any) -> None:
+    with runtime.sessions() as session, session.begin():
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(updated_at=runtime.clock(), **values)
+        )
+
+
+def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
+    """Send one message if it is due and nobody else has. Idempotent; never sends twice."""
+    now = runtime.clock()
+    with runtime.sessions() as session, session.begin():
+        if not _claim(session, message_id, now):
+            return SendOutcome(status=None)
+        message = session.get(Message, message_id, populate_existing=True)
+        assert message is not None
+        enrollment = session.get(Enrollment, message.enrollment_id)
+        contact = session.get(Contact, message.contact_id)
+        store = session.get(Store, message.store_id)
+        assert enrollment is not None and contact is not None and store is not None
+        version = session.get(CampaignVersion, enrollment.version_id)
+        assert version is not None
+        default_language = definition_of(version).default_language or store.default_language
+        try:
+            rendered = runtime.renderer.render(
+                message.design,
+                language=contact.language,
+                default_language=default_language,
+                context=_render_context(store, contact, enrollment),
+            )
+        except TemplatesError as error:
+            message.status = MessageStatus.FAILED
+            message.error = f"render: {error}"[:1000]
+            logger.warning("message %s not rendered: %s", message_id, type(error).__name__)
+            return SendOutcome(status=MessageStatus.FAILED)
+        sender = store.sender or runtime.settings.default_sender
+        domain = parseaddr(sender)[1].rpartition("@")[2] or "relance.localhost"
+        outgoing = OutgoingEmail(
+            sender=sender,
+            to=contact.email,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            message_id=make_message_id(domain),
+        )
+        message.to_address = contact.email
+        message.subject = rendered.subject[:500]
+        message.language = rendered.language
+        message.provider_message_id = outgoing.message_id
+    return _deliver(runtime, message_id, outgoing, attempts=message.attempts)
+
+
+def _deliver(
+    runtime: Runtime, message_id: UUID, outgoing: OutgoingEmail, *, attempts: int
+) -> SendOutcome:
+    try:
+        runtime.email_transport.send(outgoing)
+    except TransientDeliveryError as error:
+        if attempts >= MAX_ATTEMPTS:
+            _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
+            return SendOutcome(status=MessageStatus.FAILED)
+        _finish(
+            runtime,
+            message_id,
+            status=MessageStatus.PENDING,
+            next_attempt_at=runtime.clock() + retry_delay(attempts),
+            error=str(error)[:1000],
+        )
+        logger.info("message %s deferred after attempt %d", message_id, attempts)
+        return SendOutcome(status=MessageStatus.PENDING)
+    except PermanentDeliveryError as error:
+        _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
+        logger.info("message %s refused permanently", message_id)
+        return SendOutcome(status=MessageStatus.FAILED)
+    except Exception:
+        _finish(runtime, message_id, status=MessageStatus.UNKNOWN, error="send outcome unknown")
+        logger.exception("message %s: send outcome unknown", message_id)
+        raise
+    _finish(runtime, message_id, status=MessageStatus.SENT, sent_at=runtime.clock(), error=None)
+    return SendOutcome(status=MessageStatus.SENT)
