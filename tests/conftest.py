@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.smtp",
     "tests.fixtures.runtime",
+    "tests.fixtures.flows",
+    "tests.fixtures.saleor",
 ]
