@@ -1,9 +1,10 @@
 """API tokens: admin credentials for one store, for callers outside the Saleor Dashboard.
 
-A token is ``rl_`` followed by 43 URL-safe characters (32 random bytes). It is shown once, when it is
-made; only its SHA-256 (hex) is stored, so a leaked database does not leak usable tokens. Looking a
-token up compares hashes inside the database: what an attacker controls (the token) never meets
-a stored secret in a short-circuiting comparison, so timing reveals nothing about valid tokens.
+A token is ``rl_`` followed by 43 URL-safe characters (32 random bytes). It is shown once, when
+it is made; only its SHA-256 (hex) is stored, so a leaked database does not leak usable tokens.
+Looking a token up compares hashes inside the database: what an attacker controls (the token)
+never meets a stored secret in a short-circuiting comparison, so timing reveals nothing about
+valid tokens.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from relance.runtime import Runtime
 
 #: Every relance API token starts with this, so scanners and humans can recognise one.
-TOKEN_PREFIX = "rl_"
+TOKEN_PREFIX = "rl_"  # noqa: S105 (a prefix, not a secret)
 #: Longest token name, in characters (the column's size).
 MAX_TOKEN_NAME_LENGTH = 200
 
@@ -34,7 +35,7 @@ class UnknownStoreError(LookupError):
 
 
 def hash_api_token(token: str) -> str:
-    """The SHA-256 of ``token``, as 64 lowercase hex digits (what ``api_tokens.token_hash`` holds)."""
+    """The SHA-256 of ``token`` as 64 lowercase hex digits (``api_tokens.token_hash``)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -257,7 +257,7 @@ def campaign_stats(
         )
         .where(Enrollment.store_id == store_id, Enrollment.campaign_id.in_(ids))
         .group_by(Enrollment.campaign_id)
-    ).tuples()
+    )
     sent_rows = session.execute(
         select(Enrollment.campaign_id, func.count(Message.id))
         .join(Enrollment, Message.enrollment_id == Enrollment.id)
@@ -268,9 +268,9 @@ def campaign_stats(
             Enrollment.campaign_id.in_(ids),
         )
         .group_by(Enrollment.campaign_id)
-    ).tuples()
+    )
     enrolled = {campaign_id: (total, active) for campaign_id, total, active in enrollment_rows}
-    sent = dict(sent_rows.all())
+    sent = {campaign_id: count for campaign_id, count in sent_rows}
     return {
         campaign_id: CampaignStats(
             enrolled=enrolled.get(campaign_id, (0, 0))[0],

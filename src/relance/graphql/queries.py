@@ -1,0 +1,87 @@
+"""Admin queries. Every one needs a valid credential (``IsAdmin``) and sees only its store."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy.orm import Session
+
+from relance.automation.library import TEMPLATES
+from relance.graphql.context import Info
+from relance.graphql.ids import parse_id
+from relance.graphql.permissions import IsAdmin
+from relance.graphql.types import (
+    Campaign,
+    CampaignTemplate,
+    Store,
+    campaign_type,
+    store_type,
+    template_type,
+)
+from relance.store.repositories import campaigns as campaign_repo
+from relance.store.repositories.stores import get_store
+
+
+async def resolve_me(info: Info) -> Store:
+    store_id = info.context.store_id
+
+    def load(session: Session) -> Store:
+        store = get_store(session, store_id)
+        if store is None:  # deleted between authentication and now
+            raise LookupError("the caller's store no longer exists")
+        return store_type(store)
+
+    return await info.context.in_transaction(load)
+
+
+async def resolve_campaigns(info: Info) -> list[Campaign]:
+    store_id = info.context.store_id
+
+    def load(session: Session) -> list[Campaign]:
+        rows = campaign_repo.list_campaigns(session, store_id)
+        return [campaign_type(s) for s in campaign_repo.summarise(session, store_id, rows)]
+
+    return await info.context.in_transaction(load)
+
+
+async def resolve_campaign(info: Info, id: strawberry.ID) -> Campaign | None:
+    store_id = info.context.store_id
+    campaign_id = parse_id(id)
+    if campaign_id is None:
+        return None
+
+    def load(session: Session) -> Campaign | None:
+        row = campaign_repo.get_campaign(session, store_id, campaign_id)
+        if row is None:
+            return None
+        [summary] = campaign_repo.summarise(session, store_id, [row])
+        return campaign_type(summary)
+
+    return await info.context.in_transaction(load)
+
+
+def resolve_campaign_templates() -> list[CampaignTemplate]:
+    return [template_type(template) for template in TEMPLATES.values()]
+
+
+@strawberry.type(description="Admin queries: any valid API token or Dashboard token may read.")
+class Query:
+    me: Store = strawberry.field(
+        resolver=resolve_me,
+        permission_classes=[IsAdmin],
+        description="The caller's store.",
+    )
+    campaigns: list[Campaign] = strawberry.field(
+        resolver=resolve_campaigns,
+        permission_classes=[IsAdmin],
+        description="The store's campaigns, newest first, with versions and counts.",
+    )
+    campaign: Campaign | None = strawberry.field(
+        resolver=resolve_campaign,
+        permission_classes=[IsAdmin],
+        description="One campaign of the store; null if no campaign of this store has this id.",
+    )
+    campaign_templates: list[CampaignTemplate] = strawberry.field(
+        resolver=resolve_campaign_templates,
+        permission_classes=[IsAdmin],
+        description="Ready-made campaigns, for campaignCreateFromTemplate.",
+    )
