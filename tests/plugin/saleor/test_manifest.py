@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from saleor_sdk.schemas.manifest import Manifest
+
+from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse, validate
+from relance import __version__
+from relance.plugin.saleor.manifest import build_manifest
+from relance.plugin.saleor.schema import saleor_schema
+from relance.settings import Settings
+
+#: Saleor async event → the GraphQL type its subscription fragment must be on.
+EVENT_TYPES = {"ORDER_CREATED": "OrderCreated"}
+
+
+def manifest(public_url: str = "https://relance.example.com") -> dict[str, Any]:
+    return build_manifest(Settings(public_url=public_url))
+
+
+def test_manifest_is_valid_for_saleor_sdk() -> None:
+    # given relance's public URL
+    # when the manifest is built
+    data = manifest()
+    # then saleor-sdk's model accepts it and reads the camelCase keys
+    parsed = Manifest.model_validate(data)
+    assert parsed.id == "app.relance"
+    assert parsed.name == "relance"
+    assert parsed.version == __version__
+    assert str(parsed.app_url) == "https://relance.example.com/app"
+    assert str(parsed.token_target_url) == "https://relance.example.com/api/register"
+    assert set(data["permissions"]) == {
+        "MANAGE_ORDERS",
+        "MANAGE_CHECKOUTS",
+        "MANAGE_USERS",
+        "MANAGE_DISCOUNTS",
+    }
+    assert data["requiredSaleorVersion"] == ">=3.20"
+    assert data["homepageUrl"]
+    assert data["supportUrl"]
+    assert "app_url" not in data
+    assert "token_target_url" not in data
+
+
+def test_every_url_follows_the_public_url_without_double_slashes() -> None:
+    # given a public URL with a trailing slash
+    data = manifest("https://relance.example.com/")
+    # then URLs are joined cleanly
+    assert data["appUrl"] == "https://relance.example.com/app"
+    assert [w["targetUrl"] for w in data["webhooks"]] == [
+        "https://relance.example.com/api/webhooks/saleor"
+    ]
+
+
+def test_each_webhook_query_is_a_valid_subscription_on_its_event() -> None:
+    # given the declared webhooks
+    webhooks = manifest()["webhooks"]
+    assert [w["asyncEvents"] for w in webhooks] == [["ORDER_CREATED"]]
+    schema = saleor_schema()
+    for webhook in webhooks:
+        assert webhook["isActive"] is True
+        # when the query is checked against Saleor's real schema
+        document = parse(webhook["query"])
+        # then it validates
+        assert validate(schema, document) == []
+        # and it is one subscription whose root field is `event`, with a fragment on the event
+        [operation] = document.definitions
+        assert isinstance(operation, OperationDefinitionNode)
+        assert operation.operation.value == "subscription"
+        [root] = operation.selection_set.selections
+        assert isinstance(root, FieldNode)
+        assert root.name.value == "event"
+        fragments = [
+            s.type_condition.name.value
+            for s in root.selection_set.selections  # type: ignore[union-attr]
+            if isinstance(s, InlineFragmentNode) and s.type_condition is not None
+        ]
+        [event] = webhook["asyncEvents"]
+        assert fragments == [EVENT_TYPES[event]]
+
+
+def test_a_public_url_saleor_cannot_reach_is_refused() -> None:
+    # given a public URL that is not an http(s) URL
+    # when the manifest is built, then validation fails loudly instead of serving garbage
+    with pytest.raises(ValidationError):
+        manifest("relance.example.com")
