@@ -38,7 +38,7 @@ def record_event(
     dispatched; the sweep picks it up only if that dispatch is lost.
     """
     values = {
-        "id": now_id,
+        "id": event_id,
         "store_id": store_id,
         "type": event.type.value,
         "idempotency_key": event.idempotency_key,
