@@ -6,9 +6,20 @@ from pathlib import Path
 import relance.automation
 
 ALLOWED_ROOTS = {"relance", "pydantic", "typing_extensions"}
-FORBIDDEN_RELANCE = ("relance.store", "relance.tasks", "relance.handlers", "relance.graphql",
-                     "relance.channels", "relance.plugin", "relance.templates", "relance.app",
-                     "relance.runtime", "relance.bootstrap", "relance.settings", "relance.demo")
+FORBIDDEN_RELANCE = (
+    "relance.store",
+    "relance.tasks",
+    "relance.handlers",
+    "relance.graphql",
+    "relance.channels",
+    "relance.plugin",
+    "relance.templates",
+    "relance.app",
+    "relance.runtime",
+    "relance.bootstrap",
+    "relance.settings",
+    "relance.demo",
+)
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -1,6 +1,7 @@
-import sqlalchemy as sa
-import redis
 import smtplib
+
+import redis
+import sqlalchemy as sa
 
 from tests.fixtures.smtp import SmtpSink
 

@@ -16,6 +16,8 @@ def _configure_logging() -> None:
         level=os.environ.get("RELANCE_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # aiosmtpd logs every connection of the embedded sink at INFO, with peer addresses
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @click.group()
@@ -124,7 +126,9 @@ def demo_setup() -> None:
     runtime = build_process(get_settings()).runtime
     result = setup_demo(runtime)
     click.echo(f"demo store {DEMO_API_URL} ready, post-purchase campaign published")
-    click.echo(f"  admin API token: {result.api_token}  (also in {runtime.settings.data_dir}/demo/)")
+    click.echo(
+        f"  admin API token: {result.api_token}  (also in {runtime.settings.data_dir}/demo/)"
+    )
 
 
 @demo.command("order")

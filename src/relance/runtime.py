@@ -1,6 +1,7 @@
 """The runtime: everything a request handler or an actor needs, built once per process.
 
-Handlers reach it as ``request.app.state.runtime``; actors through :func:`relance.tasks.broker.runtime`.
+Handlers reach it as ``request.app.state.runtime``; actors through
+:func:`relance.tasks.actors.current_runtime`.
 It holds no per-request state, so any number of web and worker processes can each build their own.
 """
 

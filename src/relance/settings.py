@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 #: Secret used when none is configured. Fine for a laptop; refused when ``RELANCE_ENV=production``.
 DEVELOPMENT_SECRET_KEY = "relance-development-secret-key-change-me"  # noqa: S105

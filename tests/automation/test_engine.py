@@ -98,7 +98,8 @@ def test_a_cycle_cannot_spin_forever() -> None:
 
 def test_every_decision_is_traced() -> None:
     campaign = definition(
-        SendEmailStep(id="a", design="d", next="w"), DelayStep(id="w", seconds=5, next="x"),
+        SendEmailStep(id="a", design="d", next="w"),
+        DelayStep(id="w", seconds=5, next="x"),
         ExitStep(id="x"),
     )
     outcome = advance(campaign, EnrollmentState("a"), NOW)

@@ -15,7 +15,11 @@ EVENT = DomainEvent(
 )
 
 
-def campaign(repeatability: Repeatability, limit: int | None = None, trigger: EventType = EventType.ORDER_PLACED) -> CampaignDefinition:
+def campaign(
+    repeatability: Repeatability,
+    limit: int | None = None,
+    trigger: EventType = EventType.ORDER_PLACED,
+) -> CampaignDefinition:
     return CampaignDefinition(
         trigger=Trigger(event=trigger),
         repeatability=repeatability,
@@ -33,11 +37,23 @@ def campaign(repeatability: Repeatability, limit: int | None = None, trigger: Ev
         (campaign(Repeatability.ONCE), EnrollmentHistory(1, 0), False, "already_entered"),
         (campaign(Repeatability.AFTER_EXIT), EnrollmentHistory(3, 0), True, "entered"),
         (campaign(Repeatability.AFTER_EXIT), EnrollmentHistory(3, 1), False, "in_progress"),
-        (campaign(Repeatability.MULTIPLE, limit=2), EnrollmentHistory(2, 0), False, "entry_limit_reached"),
-        (campaign(Repeatability.MULTIPLE, trigger=EventType.CART_ABANDONED), EnrollmentHistory(), False, "trigger_mismatch"),
+        (
+            campaign(Repeatability.MULTIPLE, limit=2),
+            EnrollmentHistory(2, 0),
+            False,
+            "entry_limit_reached",
+        ),
+        (
+            campaign(Repeatability.MULTIPLE, trigger=EventType.CART_ABANDONED),
+            EnrollmentHistory(),
+            False,
+            "trigger_mismatch",
+        ),
     ],
 )
-def test_should_enroll(definition: CampaignDefinition, history: EnrollmentHistory, enroll: bool, reason: str) -> None:
+def test_should_enroll(
+    definition: CampaignDefinition, history: EnrollmentHistory, enroll: bool, reason: str
+) -> None:
     decision = should_enroll(definition, EVENT, history)
     assert (decision.enroll, decision.reason) == (enroll, reason)
 

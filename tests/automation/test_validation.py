@@ -1,4 +1,10 @@
-from relance.automation.definitions import CampaignDefinition, DelayStep, ExitStep, SendEmailStep, Trigger
+from relance.automation.definitions import (
+    CampaignDefinition,
+    DelayStep,
+    ExitStep,
+    SendEmailStep,
+    Trigger,
+)
 from relance.automation.events import EventType
 from relance.automation.library import TEMPLATES
 from relance.automation.validation import validate
@@ -35,6 +41,9 @@ def test_a_cycle_is_refused() -> None:
     definition = CampaignDefinition(
         trigger=Trigger(event=EventType.ORDER_PLACED),
         entry_step="a",
-        steps=(SendEmailStep(id="a", design="post_purchase", next="b"), DelayStep(id="b", seconds=5, next="a")),
+        steps=(
+            SendEmailStep(id="a", design="post_purchase", next="b"),
+            DelayStep(id="b", seconds=5, next="a"),
+        ),
     )
     assert [v.code for v in validate(definition, frozenset({"post_purchase"}))] == ["cycle"]

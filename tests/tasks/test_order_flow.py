@@ -44,16 +44,25 @@ def test_an_order_sends_one_german_email(flow: Flow) -> None:
     assert mail.rcpt_tos == ["jonas.becker@example.de"]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Merinowollpullover" in html and "Merinowollpullover" in text
+    assert "Merinowollpullover" in html
+    assert "Merinowollpullover" in text
     assert "132,90" in text
     # and the contact, enrollment, ledger and trace say so
     with flow.runtime.sessions() as session:
         contact = session.scalars(select(Contact)).one()
-        assert (contact.language, contact.orders_count, str(contact.total_spent)) == ("de", 1, "132.90")
+        assert (contact.language, contact.orders_count, str(contact.total_spent)) == (
+            "de",
+            1,
+            "132.90",
+        )
         enrollment = session.scalars(select(Enrollment)).one()
         assert enrollment.status == EnrollmentStatus.COMPLETED
         sent = session.scalars(select(Message)).one()
-        assert (sent.status, sent.language, sent.to_address) == (MessageStatus.SENT, "de", contact.email)
+        assert (sent.status, sent.language, sent.to_address) == (
+            MessageStatus.SENT,
+            "de",
+            contact.email,
+        )
         actions = session.scalars(
             select(TraceRecord.action).where(TraceRecord.enrollment_id == enrollment.id)
         ).all()
@@ -83,7 +92,10 @@ def test_every_task_is_idempotent(flow: Flow) -> None:
     for kind, ident in list(flow.dispatcher.sent):
         getattr(flow.dispatcher, kind)(ident)
     # then nothing new happens
-    assert count(flow, Event, Event.id == accepted.event_id, Event.status == EventStatus.PROCESSED) == 1
+    assert (
+        count(flow, Event, Event.id == accepted.event_id, Event.status == EventStatus.PROCESSED)
+        == 1
+    )
     assert count(flow, Enrollment) == 1
     assert count(flow, Message) == 1
     assert len(flow.sink.received) == 1
@@ -174,8 +186,14 @@ def test_no_store_sees_another_stores_events(flow: Flow) -> None:
 
     with flow.runtime.sessions() as session, session.begin():
         other = save_installation(
-            session, kind=StoreKind.SALEOR, api_url="https://other.example/graphql/", app_id="x",
-            auth_token="t", jwks=None, secrets=flow.runtime.secrets, now=flow.runtime.clock(),
+            session,
+            kind=StoreKind.SALEOR,
+            api_url="https://other.example/graphql/",
+            app_id="x",
+            auth_token="t",
+            jwks=None,
+            secrets=flow.runtime.secrets,
+            now=flow.runtime.clock(),
         )
     accept_event(flow.runtime, other.id, order_event())
     assert count(flow, Enrollment) == 0

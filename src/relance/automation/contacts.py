@@ -19,7 +19,7 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_language(code: str | None) -> str | None:
-    """``"DE"`` → ``"de"``, ``"PT_BR"`` / ``"pt-br"`` → ``"pt-BR"``; ``None`` or blank → ``None``."""
+    """``"DE"`` → ``"de"``, ``"PT_BR"`` / ``"pt-br"`` → ``"pt-BR"``; ``None``/blank → ``None``."""
     if code is None or not code.strip():
         return None
     parts = code.strip().replace("_", "-").split("-")

@@ -59,9 +59,7 @@ def validate(definition: CampaignDefinition, known_designs: frozenset[str]) -> l
         current = edges.get(current)
     if current is not None:
         violations.append(
-            Violation(
-                f"steps.{ids[current]}.next", "cycle", f"step {current!r} is reached twice"
-            )
+            Violation(f"steps.{ids[current]}.next", "cycle", f"step {current!r} is reached twice")
         )
     for step_id, index in ids.items():
         if step_id not in reachable:

@@ -35,7 +35,9 @@ def sample_order(*, fresh: bool = True, email: str | None = None) -> dict[str, A
     return body
 
 
-def signed_headers(signer: WebhookSigner, body: bytes, *, api_url: str, event: str) -> dict[str, str]:
+def signed_headers(
+    signer: WebhookSigner, body: bytes, *, api_url: str, event: str
+) -> dict[str, str]:
     """The headers Saleor sends with an async webhook delivery."""
     domain = httpx.URL(api_url).host
     return {

@@ -30,7 +30,7 @@ RETRY_OPTIONS: dict[str, Any] = {"max_retries": 10, "min_backoff": 200, "max_bac
 
 def set_runtime(runtime: Runtime) -> None:
     """Make ``runtime`` the one actors of this process use."""
-    global _runtime  # noqa: PLW0603
+    global _runtime
     _runtime = runtime
 
 

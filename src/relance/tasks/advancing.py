@@ -27,7 +27,7 @@ from relance.tasks.leases import LEASE
 
 
 def advance_enrollment(runtime: Runtime, enrollment_id: UUID) -> list[UUID]:
-    """Advance one due enrollment; returns the ids of the messages it queued (already dispatched)."""
+    """Advance one due enrollment; returns the ids of the messages it queued (dispatched)."""
     now = runtime.clock()
     queued: list[UUID] = []
     with runtime.sessions() as session, session.begin():

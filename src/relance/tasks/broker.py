@@ -15,4 +15,7 @@ def create_broker(settings: Settings) -> dramatiq.Broker:
         broker: dramatiq.Broker = StubBroker()
         broker.emit_after("process_boot")
         return broker
-    return RedisBroker(url=settings.broker_url, namespace="relance")
+    redis_broker: dramatiq.Broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=settings.broker_url, namespace="relance"
+    )
+    return redis_broker

@@ -65,9 +65,11 @@ def accept_event(runtime: Runtime, store_id: UUID, event: DomainEvent) -> Accept
     """
     with runtime.sessions() as session, session.begin():
         accepted = record_event(session, store_id, event, event_id=uuid4(), now=runtime.clock())
-        already_done = accepted.duplicate and session.scalar(
-            select(Event.status).where(Event.id == accepted.event_id)
-        ) != EventStatus.PENDING
+        already_done = (
+            accepted.duplicate
+            and session.scalar(select(Event.status).where(Event.id == accepted.event_id))
+            != EventStatus.PENDING
+        )
     if not already_done:
         runtime.dispatcher.process_event(accepted.event_id)
     return accepted

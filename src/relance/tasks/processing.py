@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
-    """Apply one pending event; returns the ids of the enrollments it created (already dispatched)."""
+    """Apply one pending event; returns the ids of the enrollments it created (dispatched)."""
     now = runtime.clock()
     created: list[UUID] = []
     with runtime.sessions() as session, session.begin():

@@ -2,9 +2,9 @@
 
 At most once: a message is claimed by moving it from PENDING to SENDING in one conditional update,
 so only one worker ever sends it. A provider that refuses for now (SMTP 4xx, timeouts) puts it back
-to PENDING with a later ``next_attempt_at`` (the sweep retries it, with backoff); a permanent refusal
-marks it FAILED; a worker that dies mid-send leaves it SENDING, which the sweep turns into UNKNOWN
-after :data:`~relance.tasks.leases.SENDING_TIMEOUT` — never into a second send.
+to PENDING with a later ``next_attempt_at`` (the sweep retries it, with backoff); a permanent
+refusal marks it FAILED; a worker that dies mid-send leaves it SENDING, which the sweep turns
+into UNKNOWN after :data:`~relance.tasks.leases.SENDING_TIMEOUT` — never into a second send.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class SendOutcome:
 
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the ``attempts``-th failed try: 1, 2, 4 … minutes, at most 2 hours."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), timedelta(hours=2))
+    delay: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(delay, timedelta(hours=2))
 
 
 def _claim(session: Session, message_id: UUID, now: datetime) -> bool:
@@ -107,7 +108,9 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
         enrollment = session.get(Enrollment, message.enrollment_id)
         contact = session.get(Contact, message.contact_id)
         store = session.get(Store, message.store_id)
-        assert enrollment is not None and contact is not None and store is not None
+        assert enrollment is not None
+        assert contact is not None
+        assert store is not None
         version = session.get(CampaignVersion, enrollment.version_id)
         assert version is not None
         default_language = definition_of(version).default_language or store.default_language

@@ -4,8 +4,9 @@ Every :attr:`~relance.settings.Settings.sweep_interval` seconds each worker proc
 embedded web process) hands out the work that is due: pending events, enrollments whose wake-up
 time has come, messages due for (re)sending — each only when its lease has expired, so the fast
 path's own dispatches are not duplicated. It also turns messages stuck in SENDING into UNKNOWN.
-Any number of sweeps may run at once: on PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``,
-and everything handed out is idempotent anyway. Losing every queued broker message loses no work.
+Any number of sweeps may run at once: on PostgreSQL rows are claimed with
+``FOR UPDATE SKIP LOCKED``, and everything handed out is idempotent anyway. Losing every queued
+broker message loses no work.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class SweepReport:
     unknown: int = 0
 
 
-def _lease(session: Session, model: Any, query: Select[tuple[UUID]], now: datetime) -> list[UUID]:
+def _lease(session: Session, model: Any, query: Select[UUID], now: datetime) -> list[UUID]:
     ids = list(session.scalars(query.limit(SWEEP_BATCH).with_for_update(skip_locked=True)))
     if ids:
         session.execute(update(model).where(model.id.in_(ids)).values(lease_until=now + LEASE))

@@ -90,7 +90,11 @@ def find_store(runtime: Runtime, api_url: str) -> Store:
     """
     with runtime.sessions() as session:
         store = get_store_by_api_url(session, api_url)
-    if store is None or store.kind != StoreKind.SALEOR or store.status != StoreStatus.ACTIVE:
+    if (
+        store is None
+        or not StoreKind(store.kind).receives_saleor_webhooks
+        or store.status != StoreStatus.ACTIVE
+    ):
         raise UnknownStore(f"no active Saleor store is installed for {api_url}")
     return store
 

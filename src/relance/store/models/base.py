@@ -55,7 +55,7 @@ class Base(DeclarativeBase):
     """Base of every relance table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {  # noqa: RUF012
+    type_annotation_map: dict[Any, Any] = {
         datetime: UTCDateTime,
         uuid.UUID: Uuid,
         dict[str, Any]: JSONType,

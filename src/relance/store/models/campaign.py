@@ -39,9 +39,7 @@ class CampaignVersion(IdMixin, TimestampMixin, Base):
     __tablename__ = "campaign_versions"
     __table_args__ = (UniqueConstraint("campaign_id", "number"),)
 
-    campaign_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE")
-    )
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column()
     status: Mapped[VersionStatus] = mapped_column(String(16), default=VersionStatus.DRAFT)

@@ -29,17 +29,13 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     )
 
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    campaign_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE")
-    )
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("campaign_versions.id", ondelete="CASCADE")
     )
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    status: Mapped[EnrollmentStatus] = mapped_column(
-        String(16), default=EnrollmentStatus.ACTIVE
-    )
+    status: Mapped[EnrollmentStatus] = mapped_column(String(16), default=EnrollmentStatus.ACTIVE)
     step_id: Mapped[str | None] = mapped_column(String(64))
     wake_at: Mapped[datetime | None] = mapped_column()
     lease_until: Mapped[datetime | None] = mapped_column()
@@ -50,7 +46,7 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     #: Optimistic lock: an update from a stale read fails instead of overwriting (StaleDataError).
     revision: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class TraceRecord(IdMixin, Base):

@@ -15,7 +15,11 @@ from relance.store.models.base import Base, IdMixin, TimestampMixin
 class StoreKind(StrEnum):
     SALEOR = "saleor"
     GENERIC = "generic"
-    DEMO = "demo"
+    DEMO = "demo"  #: the embedded demo store: signs Saleor webhooks with its own local key
+
+    @property
+    def receives_saleor_webhooks(self) -> bool:
+        return self in (StoreKind.SALEOR, StoreKind.DEMO)
 
 
 class StoreStatus(StrEnum):

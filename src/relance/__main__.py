@@ -1,0 +1,5 @@
+"""``python -m relance`` is the ``relance`` command."""
+
+from relance.cli import main
+
+main()
