@@ -10,7 +10,6 @@ Measures, in one run and on the same machine:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import smtplib
@@ -26,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.loadgen import post_all
 from bench.sink import TimingSink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,32 +60,6 @@ def wait_healthy(url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} never became healthy")
-
-
-async def post_all(
-    url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int
-) -> tuple[list[float], list[float], list[int]]:
-    """POST every body; returns send times, response times and status codes (perf_counter)."""
-    sent = [0.0] * len(requests)
-    done = [0.0] * len(requests)
-    codes = [0] * len(requests)
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(requests)):
-        queue.put_nowait(index)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-
-        async def worker() -> None:
-            while not queue.empty():
-                index = queue.get_nowait()
-                body, headers = requests[index]
-                sent[index] = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
-                done[index] = time.perf_counter()
-                codes[index] = response.status_code
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return sent, done, codes
 
 
 def run_process(args: list[str], env: dict[str, str]) -> None:
@@ -137,9 +111,8 @@ def bench_relance(
             wait_healthy(f"http://127.0.0.1:{port}/health")
             time.sleep(1.0)  # let the worker boot
             sink.reset()
-            sent, done, codes = asyncio.run(
-                post_all(f"http://127.0.0.1:{port}/api/webhooks/saleor", requests, concurrency)
-            )
+            timings = post_all("127.0.0.1", port, "/api/webhooks/saleor", requests, concurrency)
+            sent, done, codes = timings.sent, timings.done, timings.codes
             complete = sink.wait_for(n, timeout=max(60.0, n / 20))
         finally:
             for proc in procs:
@@ -188,9 +161,8 @@ def bench_bare_starlette(n: int, concurrency: int) -> float:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        sent, done, _ = asyncio.run(
-            post_all(f"http://127.0.0.1:{port}/api/webhooks/saleor", bodies, concurrency)
-        )
+        timings = post_all("127.0.0.1", port, "/api/webhooks/saleor", bodies, concurrency)
+        sent, done = timings.sent, timings.done
     finally:
         proc.terminate()
         proc.wait(timeout=30)

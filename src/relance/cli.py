@@ -38,6 +38,14 @@ def migrate() -> None:
 
 
 @main.command()
+def schema() -> None:
+    """Print relance's GraphQL schema (SDL), as documented in docs/schema.graphql."""
+    from relance.graphql.schema import schema as graphql_schema
+
+    click.echo(graphql_schema.as_str())
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(

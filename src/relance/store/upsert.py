@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect: str, model: type[Any], conflict_on: tuple[str, ...]) -> Insert:
+    # Built once per (dialect, table, key) and executed with parameters: building a statement
+    # with .values(dict) on every call costs more than running it.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(model)
+        .on_conflict_do_nothing(index_elements=list(conflict_on))
+        .returning(model.__table__.c.id)
+    )
 
 
 def insert_ignoring_conflict(
@@ -14,13 +28,10 @@ def insert_ignoring_conflict(
 ) -> bool:
     """Insert one row unless it violates the unique key ``conflict_on``. True if inserted.
 
-    Uses ``RETURNING`` to tell (``rowcount`` is not reliable for this on every driver).
+    ``values`` must name every column that has no server default (Python-side defaults of the
+    model are applied by SQLAlchemy as usual). Uses ``RETURNING`` to tell whether a row was
+    inserted (``rowcount`` is not reliable for this on every driver).
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(model)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=conflict_on)
-        .returning(model.__table__.c.id)
-    )
-    return session.execute(statement).first() is not None
+    dialect = session.get_bind().dialect.name
+    statement = _statement(dialect, model, tuple(conflict_on))
+    return session.execute(statement, values).first() is not None
