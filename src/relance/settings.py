@@ -68,9 +68,20 @@ class Settings(BaseSettings):
         return any(fnmatch.fnmatchcase(api_url, pattern) for pattern in self.allowed_saleor_urls)
 
     def check_production(self) -> None:
-        """Refuse settings that are unsafe in production. Raises ``ValueError``."""
-        if self.env == "production" and self.secret_key == DEVELOPMENT_SECRET_KEY:
+        """Refuse settings that are unsafe in production. Raises ``ValueError``.
+
+        In production the secret key must be set, and the Saleor URLs allowed to install must be
+        listed (``*`` says "any" explicitly).
+        """
+        if self.env != "production":
+            return
+        if self.secret_key == DEVELOPMENT_SECRET_KEY:
             raise ValueError("RELANCE_SECRET_KEY must be set in production")
+        if not self.allowed_saleor_urls:
+            raise ValueError(
+                "RELANCE_ALLOWED_SALEOR_URLS must list the Saleor API URLs allowed to install "
+                "relance in production (use * to allow any)"
+            )
 
 
 @lru_cache(maxsize=1)
