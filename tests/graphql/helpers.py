@@ -7,25 +7,19 @@ errors here), and real HTTP also exercises header handling as browsers and the D
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import httpx
-import uvicorn
-from starlette.types import ASGIApp
 
 from relance.runtime import Runtime
 from relance.store.db import transaction
 from relance.store.models import StoreKind
 from relance.store.repositories.api_tokens import create_token_for_store
 from relance.store.repositories.stores import save_installation
+from tests.fixtures.http import serve as serve  # re-exported for the tests
 
 
 class _Library:
@@ -57,30 +51,6 @@ class Api:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[httpx.Client]:
-    """Run ``app`` with uvicorn on a free 127.0.0.1 port; yield an httpx client for it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app server did not start")
-        time.sleep(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def install_store(

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
-from tests.fixtures.saleor import serve, unreachable_database_url
 
 from relance.handlers import health
 from relance.runtime import Runtime
+from tests.fixtures.saleor import serve, unreachable_database_url
 
 
 def app_on(runtime: Runtime) -> Starlette:

@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.fixtures.runtime import Clock
-from tests.fixtures.saleor import FakeSaleor, saleor_app, serve, unreachable_database_url
 
 from relance.runtime import Runtime
 from relance.settings import Settings
 from relance.store.models import Store, StoreKind, StoreStatus
+from tests.fixtures.runtime import Clock
+from tests.fixtures.saleor import FakeSaleor, saleor_app, serve, unreachable_database_url
 
 MakeRuntime = Callable[..., Runtime]
 

@@ -12,6 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+
+from relance.plugin.saleor import webhooks
+from relance.runtime import Runtime
+from relance.store.models import Event, Store, StoreStatus
 from tests.fixtures.runtime import Clock, RecordingDispatcher
 from tests.fixtures.saleor import (
     FakeSaleor,
@@ -24,10 +28,6 @@ from tests.fixtures.saleor import (
     serve,
     unreachable_database_url,
 )
-
-from relance.plugin.saleor import webhooks
-from relance.runtime import Runtime
-from relance.store.models import Event, Store, StoreStatus
 
 MakeRuntime = Callable[..., Runtime]
 JWKS_PATH = "/.well-known/jwks.json"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 from gql import gql
-
 from graphql import GraphQLError
+
 from relance.plugin.saleor.client import fetch_app_id, saleor_client
 from relance.plugin.saleor.errors import SaleorUnreachable
 from tests.fixtures.saleor import FakeSaleor

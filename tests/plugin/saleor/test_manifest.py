@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse, validate
 from pydantic import ValidationError
 from saleor_sdk.schemas.manifest import Manifest
 
-from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse, validate
 from relance import __version__
 from relance.plugin.saleor.manifest import build_manifest
 from relance.plugin.saleor.schema import saleor_schema

@@ -6,8 +6,6 @@ import copy
 import typing
 from typing import Any
 
-from pydantic import BaseModel
-
 from graphql import (
     FieldNode,
     InlineFragmentNode,
@@ -16,6 +14,8 @@ from graphql import (
     parse,
     validate,
 )
+from pydantic import BaseModel
+
 from relance.plugin.saleor.mapping import MAPPERS
 from relance.plugin.saleor.payloads import OrderCreatedPayload
 from relance.plugin.saleor.schema import saleor_schema
