@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute
 
 from relance.bootstrap import Process, build_process
 from relance.channels.sink import MailSink
+from relance.handlers import admin_page, health, mailbox, saleor
 from relance.handlers import graphql as graphql_handlers
-from relance.handlers import health, mailbox, saleor
 from relance.settings import Settings, get_settings
 from relance.tasks.sweep import SweepThread
 
@@ -69,6 +69,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         *health.routes(),
         *saleor.routes(),
         *graphql_handlers.routes(),
+        *admin_page.routes(),
     ]
     if settings.embedded_smtp:
         found += mailbox.routes()
