@@ -10,16 +10,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relance.store.models.base import Base
+
 
 @lru_cache(maxsize=64)
-def _statement(dialect: str, model: type[Any], conflict_on: tuple[str, ...]) -> Insert:
+def _statement(dialect: str, table_name: str, conflict_on: tuple[str, ...]) -> Insert:
     # Built once per (dialect, table, key) and executed with parameters: building a statement
     # with .values(dict) on every call costs more than running it.
+    table = Base.metadata.tables[table_name]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(model)
+        insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict_on))
-        .returning(model.__table__.c.id)
+        .returning(table.c.id)
     )
 
 
@@ -33,5 +36,5 @@ def insert_ignoring_conflict(
     inserted (``rowcount`` is not reliable for this on every driver).
     """
     dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, model, tuple(conflict_on))
+    statement = _statement(dialect, model.__tablename__, tuple(conflict_on))
     return session.execute(statement, values).first() is not None
