@@ -47,7 +47,7 @@ def test_the_sink_files_what_it_receives_in_a_maildir(sink: MailSink, maildir: P
     assert mail.subject == "Größe M ist unterwegs"
     assert mail.sender == "Maison Example <bonjour@maison.example>"
     assert mail.to == "jonas@example.de"
-    assert mail.html == "<h1>Größe M ist unterwegs</h1>\n"
+    assert mail.html == "<h1>Größe M ist unterwegs</h1>"  # bodies arrive exactly as given
     assert mail.text == "Größe M ist unterwegs\n"
     assert mail.date.tzinfo is not None
     assert mail.raw.startswith(b"Return-Path: <bonjour@maison.example>\r\n")
