@@ -1,2 +1,3 @@
 """relance: triggered, personalised, multilingual campaigns for headless stores."""
+
 __version__ = "0.1.0"
