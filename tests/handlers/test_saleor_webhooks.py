@@ -265,14 +265,41 @@ def test_unknown_kids_refetch_at_most_once_a_minute(installed: Installed, clock:
     responses.append(
         post_webhook(installed.client, installed.fake, "order_created", body, signature=forger.sign)
     )
-    # then all are refused, and Saleor's JWKS was fetched again only once
-    assert [r.status_code for r in responses] == [401, 401, 401, 401]
+    # then the first is refused after one refetch; the others cannot be checked against fresh
+    # keys yet, so they are deferred (503: a genuine delivery signed with a key rotated meanwhile
+    # would be retried by Saleor), and Saleor's JWKS was fetched again only once
+    assert [r.status_code for r in responses] == [401, 503, 503, 503]
+    assert responses[1].json()["error"]["code"] == "SIGNATURE_NOT_VERIFIABLE_YET"
+    assert responses[1].headers["Retry-After"] == "60"
     assert installed.jwks_fetches() == 2
     # and once the minute has passed, a refetch is allowed again
     clock.advance(seconds=2)
     post_webhook(installed.client, installed.fake, "order_created", body, signature=forger.sign)
     assert installed.jwks_fetches() == 3
     assert installed.events() == []
+
+
+def test_a_rotation_right_after_a_forgery_is_retried_not_lost(
+    installed: Installed, clock: Clock
+) -> None:
+    # given a forged delivery just used up the refetch allowance
+    forger = SaleorSigner()
+    body = sample_body("order_created")
+    forged = post_webhook(
+        installed.client, installed.fake, "order_created", body, signature=forger.sign
+    )
+    assert forged.status_code == 401
+    # when Saleor rotates its key and delivers a genuine order at once
+    installed.fake.rotate_key()
+    first = post_webhook(installed.client, installed.fake, "order_created", body)
+    # then it is deferred (Saleor retries 5xx), not refused
+    assert first.status_code == 503
+    assert installed.events() == []
+    # and Saleor's retry after the interval refetches the keys and is accepted
+    clock.advance(seconds=61)
+    retry = post_webhook(installed.client, installed.fake, "order_created", body)
+    assert retry.status_code == 200
+    assert len(installed.events()) == 1
 
 
 def test_database_down_answers_503_so_saleor_retries(

@@ -37,11 +37,16 @@ from relance.plugin.saleor.errors import (
     PayloadError,
     SignatureError,
     UnknownStore,
+    VerificationDeferred,
 )
 from relance.plugin.saleor.install import install
 from relance.plugin.saleor.jwks import fetch_jwks
 from relance.plugin.saleor.manifest import build_manifest
-from relance.plugin.saleor.webhooks import JwksRefreshLimiter, receive_webhook
+from relance.plugin.saleor.webhooks import (
+    JWKS_REFRESH_INTERVAL,
+    JwksRefreshLimiter,
+    receive_webhook,
+)
 from relance.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -148,6 +153,14 @@ class SaleorEndpoints:
         except UnknownStore:
             logger.warning("saleor webhook %s from unknown store %s", event_name, api_url)
             return error(401, "UNKNOWN_STORE", "relance is not installed for this Saleor.")
+        except VerificationDeferred:
+            # maybe a key rotated since the last refetch: let Saleor retry (10 s, 20 s, 40 s…)
+            logger.warning("saleor webhook %s from %s: verification deferred", event_name, api_url)
+            response = error(
+                503, "SIGNATURE_NOT_VERIFIABLE_YET", "The signature cannot be verified yet."
+            )
+            response.headers["Retry-After"] = str(int(JWKS_REFRESH_INTERVAL.total_seconds()))
+            return response
         except SignatureError as exc:
             logger.warning("saleor webhook %s from %s: bad signature: %s", event_name, api_url, exc)
             return error(401, "INVALID_SIGNATURE", "The Saleor-Signature does not verify.")

@@ -44,6 +44,12 @@ class MalformedSignature(InvalidSignature):
     """The header value is not a detached, unencoded-payload (``b64: false``) RS256 JWS."""
 
 
+class VerificationDeferred(SaleorPluginError):
+    """The signature did not verify with the stored keys, and fetching fresh ones is not allowed
+    yet (rate limit): the delivery may be genuine, signed with a key rotated meanwhile. Answered
+    with a 5xx so that Saleor retries once the keys can be refetched; never recorded."""
+
+
 class JwksUnavailable(SaleorPluginError):
     """Saleor's JWKS could not be fetched, or what came back is not a usable JWKS."""
 

@@ -33,6 +33,7 @@ from relance.plugin.saleor.errors import (
     MalformedSignature,
     SignatureError,
     UnknownStore,
+    VerificationDeferred,
 )
 from relance.plugin.saleor.mapping import MAPPERS
 from relance.plugin.saleor.signature import verify_webhook_signature
@@ -126,16 +127,21 @@ def verify_delivery(
     """Verify ``signature`` over ``body`` with the store's keys, refetching them once if needed.
 
     Raises:
-        SignatureError: the delivery is not proven to come from the store's Saleor.
+        SignatureError: the delivery is not proven to come from the store's Saleor (with keys
+            fetched afresh, or a malformed signature).
+        VerificationDeferred: it did not verify with the stored keys and a refetch is not
+            allowed yet (rate limit): it may be genuine, so the caller asks for a retry.
         sqlalchemy.exc.DBAPIError: storing refreshed keys failed.
     """
     try:
         verify_webhook_signature(signature, body, store.jwks or {})
     except MalformedSignature:
         raise
-    except SignatureError:
+    except SignatureError as error:
         if not limiter.allow(store.id, runtime.clock()):
-            raise
+            raise VerificationDeferred(
+                "signature not verified with the stored keys; refetching them is rate-limited"
+            ) from error
         fresh = _refresh_keys(runtime, store, fetch_keys)
         if fresh is None:
             raise
@@ -180,6 +186,7 @@ def receive_webhook(
     Raises:
         UnknownStore: no active store for ``api_url``.
         SignatureError: the signature does not verify.
+        VerificationDeferred: not verifiable until the keys may be refetched.
         PayloadError: the body is not JSON (``MalformedBody``) or does not fit the subscription.
         sqlalchemy.exc.DBAPIError: the database cannot be reached (nothing recorded).
 
