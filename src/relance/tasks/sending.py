@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from relance.channels.email import OutgoingEmail, make_message_id
@@ -103,16 +103,15 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
     with runtime.sessions() as session, session.begin():
         if not _claim(session, message_id, now):
             return SendOutcome(status=None)
-        message = session.get(Message, message_id, populate_existing=True)
-        assert message is not None
-        enrollment = session.get(Enrollment, message.enrollment_id)
-        contact = session.get(Contact, message.contact_id)
-        store = session.get(Store, message.store_id)
-        assert enrollment is not None
-        assert contact is not None
-        assert store is not None
-        version = session.get(CampaignVersion, enrollment.version_id)
-        assert version is not None
+        message, enrollment, contact, store, version = session.execute(
+            select(Message, Enrollment, Contact, Store, CampaignVersion)
+            .join(Enrollment, Enrollment.id == Message.enrollment_id)
+            .join(Contact, Contact.id == Message.contact_id)
+            .join(Store, Store.id == Message.store_id)
+            .join(CampaignVersion, CampaignVersion.id == Enrollment.version_id)
+            .where(Message.id == message_id)
+            .execution_options(populate_existing=True)
+        ).one()
         default_language = definition_of(version).default_language or store.default_language
         try:
             rendered = runtime.renderer.render(
