@@ -8,7 +8,7 @@ Properties check that stored conditions round-trip and that evaluation never rai
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -756,33 +756,34 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
-junk = st.one_of(
-    json_values,
-    st.decimals(),
-    st.datetimes(),
-    st.datetimes(timezones=st.just(UTC)),
-    st.dates(),
-    st.text(),
+#: Any datetime, naive or with an extreme offset (UTC cannot hold 0001-01-01 00:00+14:00).
+moments = st.datetimes() | st.datetimes(
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))])
 )
+junk = st.one_of(json_values, st.decimals(), moments, st.dates(), st.text())
 facts = st.builds(
     Facts,
     email=st.none() | st.text(max_size=12),
     language=st.none() | st.sampled_from(["pt", "pt-BR", "", "PT_br", "x-"]),
-    created_at=st.none() | st.datetimes() | st.datetimes(timezones=st.just(UTC)),
+    created_at=st.none() | moments,
     custom_fields=st.dictionaries(
-        st.sampled_from(["k", "vip", "score", "colors"]), junk, max_size=4
+        st.sampled_from(["k", "vip", "score", "colors", "birthday"]), junk, max_size=4
     ),
     consents=st.dictionaries(st.sampled_from(["email", "sms"]), st.text(max_size=12), max_size=2),
+    orders_count=st.integers(0, 10),
+    first_order_at=st.none() | moments,
+    last_order_at=st.none() | moments,
+    purchases=st.lists(
+        st.builds(PurchaseRecord, st.just("prod-1"), st.none() | st.just("var-1"), moments),
+        max_size=3,
+    ),
     event=st.none()
     | st.dictionaries(
         st.sampled_from(["properties", "order", "event_type"]), json_values, max_size=3
     ),
     messages=st.lists(
         st.builds(
-            MessageRecord,
-            st.sampled_from(list(Channel)),
-            st.datetimes(),
-            st.none() | st.just("upsell"),
+            MessageRecord, st.sampled_from(list(Channel)), moments, st.none() | st.just("upsell")
         ),
         max_size=4,
     ),

@@ -484,20 +484,20 @@ def _evaluate(condition: Condition, facts: Facts, now: datetime) -> bool:
             status = facts.consents.get(c.channel, ConsentStatus.NONE)
             return (status == c.status) == (c.op == "eq")
         case PurchasedPredicate():
-            since = _since(now, c.within_seconds)
+            since = None if c.within_seconds is None else _before(now, c.within_seconds)
             return any(
                 (p.product_id in c.products or p.variant_id in c.variants)
-                and (since is None or since <= _utc(p.purchased_at) <= now)
+                and _in_window(p.purchased_at, since, now)
                 for p in facts.purchases
             )
         case MessageCountPredicate():
-            since = _since(now, c.within_seconds)
+            since = None if c.within_seconds is None else _before(now, c.within_seconds)
             count = sum(
                 1
                 for m in facts.messages
                 if m.channel == c.channel
                 and (c.category is None or m.category == c.category)
-                and (since is None or since <= _utc(m.sent_at) <= now)
+                and _in_window(m.sent_at, since, now)
             )
             return _holds(c.op, Decimal(c.value), Decimal(count), now, subtags=False)
         case _:
@@ -549,7 +549,7 @@ def _holds(op: Op, expected: Operand, actual: Scalar, now: datetime, *, subtags:
         case Op.WITHIN_LAST | Op.OLDER_THAN:
             if not (isinstance(actual, datetime) and isinstance(expected, int)):
                 return False
-            since = now - timedelta(seconds=expected)
+            since = _before(now, expected)
             return since <= actual <= now if op is Op.WITHIN_LAST else actual < since
         case Op.EXISTS | Op.NOT_EXISTS:
             return True  # decided by _compare before any value is looked at
@@ -576,12 +576,30 @@ def _order(actual: Scalar, expected: Operand) -> int | None:
     return None
 
 
-def _since(now: datetime, seconds: int | None) -> datetime | None:
-    return None if seconds is None else now - timedelta(seconds=seconds)
+def _before(now: datetime, seconds: int) -> datetime:
+    """``now - seconds``, or the earliest datetime when that would be before year 1."""
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment.astimezone(UTC)
+def _in_window(moment: datetime, since: datetime | None, now: datetime) -> bool:
+    """A record's time counts: any time when ``since`` is ``None``, else ``since ≤ t ≤ now``."""
+    if since is None:
+        return True
+    instant = _utc(moment)
+    return instant is not None and since <= instant <= now
+
+
+def _utc(moment: datetime) -> datetime | None:
+    """``moment`` in UTC (naive is read as UTC); ``None`` if UTC cannot hold it (years 1/9999)."""
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _flatten(raws: Sequence[object]) -> list[object]:
@@ -662,7 +680,10 @@ def _instant(raw: object, *, naive_is_utc: bool) -> datetime:
     if isinstance(raw, datetime):
         if raw.utcoffset() is None and not naive_is_utc:
             raise ValueError("datetimes need a UTC offset")
-        return _utc(raw)
+        instant = _utc(raw)
+        if instant is None:
+            raise ValueError("date out of range")
+        return instant
     if isinstance(raw, date):
         return datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
     raise TypeError("not a date")
