@@ -16,8 +16,10 @@ def _configure_logging() -> None:
         level=os.environ.get("RELANCE_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # aiosmtpd logs every connection of the embedded sink at INFO, with peer addresses
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # chatty at INFO: aiosmtpd logs every connection of the embedded sink (with peer addresses),
+    # alembic each of its plugins, httpx every request the CLI makes
+    for name in ("mail.log", "alembic.runtime.plugins", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @click.group()
