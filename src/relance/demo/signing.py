@@ -36,9 +36,14 @@ def thumbprint(public_jwk: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class WebhookSigner:
-    """An RS256 key pair that signs like a Saleor instance and publishes its JWKS."""
+    """An RS256 key pair that signs like a Saleor instance and publishes its JWKS.
+
+    ``key_id`` is the ``kid`` it signs and publishes under: the RFC 7638 thumbprint unless given
+    (some Saleor versions use the constant ``"1"``).
+    """
 
     private_key: rsa.RSAPrivateKey
+    key_id: str | None = None
 
     @classmethod
     def generate(cls) -> WebhookSigner:
@@ -70,7 +75,7 @@ class WebhookSigner:
 
     @property
     def kid(self) -> str:
-        return thumbprint(self.public_jwk)
+        return self.key_id or thumbprint(self.public_jwk)
 
     def jwks(self) -> dict[str, Any]:
         """The JWKS document, as Saleor serves it at ``/.well-known/jwks.json``."""
