@@ -379,11 +379,16 @@ _ADAPTER: TypeAdapter[Condition] = TypeAdapter(Condition, config=ConfigDict(titl
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
-    """One message the contact received: its channel, category and when it was sent (UTC)."""
+    """One message the contact received: its channel, category and when it was sent (UTC).
+
+    ``transactional`` messages count in ``message_count`` like any other, but not toward the
+    store's marketing frequency cap.
+    """
 
     channel: Channel
     sent_at: datetime
     category: str | None = None
+    transactional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

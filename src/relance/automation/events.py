@@ -30,6 +30,16 @@ class EventType(StrEnum):
     CUSTOMER_SIGNED_UP = "customer.signed_up"
     CUSTOMER_CONFIRMED = "customer.confirmed"
     NEWSLETTER_SUBSCRIBED = "newsletter.subscribed"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_REFUNDED = "order.refunded"
+    CUSTOMER_UPDATED = "customer.updated"
+    LIST_ENTERED = "list.entered"  #: properties: list_id
+    LIST_EXITED = "list.exited"  #: properties: list_id
+    MESSAGE_OPENED = "message.opened"
+    MESSAGE_CLICKED = "message.clicked"
+    MESSAGE_BOUNCED = "message.bounced"
+    SMS_RECEIVED = "sms.received"
+    DATE_REACHED = "date.reached"  #: properties: campaign_id, date (a date trigger fired)
 
 
 class LineItem(BaseModel):
@@ -68,6 +78,25 @@ class OrderSnapshot(BaseModel):
     voucher_code: str | None = None
 
 
+class CartSnapshot(BaseModel):
+    """An abandoned cart as it was when it was given up (kept with the enrollment).
+
+    ``recovery_url`` is built from the store's storefront URL template for the channel; it is
+    empty when the store has none for that channel.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    checkout_id: str
+    channel: str | None = None
+    currency: str
+    lines: tuple[LineItem, ...] = ()
+    subtotal: Decimal
+    total: Decimal
+    recovery_url: str = ""
+    updated_at: datetime | None = None
+
+
 class DomainEvent(BaseModel):
     """A fact about one contact of one store.
 
@@ -82,6 +111,7 @@ class DomainEvent(BaseModel):
     occurred_at: datetime
     contact: ContactUpdate
     order: OrderSnapshot | None = None
+    cart: CartSnapshot | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
@@ -89,4 +119,6 @@ class DomainEvent(BaseModel):
         data: dict[str, Any] = {"event_type": self.type.value, "properties": self.properties}
         if self.order is not None:
             data["order"] = self.order.model_dump(mode="json")
+        if self.cart is not None:
+            data["cart"] = self.cart.model_dump(mode="json")
         return data
