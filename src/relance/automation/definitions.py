@@ -16,13 +16,23 @@ editor can save a half-built draft and get every problem at once.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    model_validator,
+)
 
 from relance.automation.conditions import Channel, Condition
 
@@ -49,6 +59,22 @@ Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 #: Per-language texts (Jinja2 templates), keyed by language tag.
 LocalisedText = Annotated[dict[Language, Annotated[str, Field(max_length=5000)]], Field()]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _naive(moment: time) -> time:
+    if moment.tzinfo is not None:
+        raise ValueError("a local wall-clock time takes no UTC offset (the contact's zone applies)")
+    return moment
+
+
+#: A local wall-clock time of day, ``HH:MM[:SS]``, without offset.
+LocalTime = Annotated[time, AfterValidator(_naive)]
+#: A decimal number written to JSON as a number (not a string), so that an exported
+#: ``set_custom_field`` value is read back as a number, not as text.
+JsonDecimal = Annotated[
+    Decimal, Field(allow_inf_nan=False), PlainSerializer(float, return_type=float, when_used="json")
+]
+HeaderValue = Annotated[str, Field(max_length=2000)]
 #: Weekday names in :meth:`datetime.weekday` order (Monday = 0).
 WEEKDAY_NAMES: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -108,11 +134,12 @@ class DateTrigger(_Frozen):
 
     type: Literal["date"] = "date"
     field: Annotated[
-        str, Field(pattern=r"^(custom:[A-Za-z0-9_-]{1,64}|created_at|first_order_at|last_order_at)$")
+        str,
+        Field(pattern=r"^(custom:[A-Za-z0-9_-]{1,64}|created_at|first_order_at|last_order_at)$"),
     ]
     offset_days: int = Field(default=0, ge=-365, le=365)
     yearly: bool = False
-    at: time = time(9, 0)
+    at: LocalTime = time(9, 0)
 
 
 Trigger = Annotated[EventTrigger | ListTrigger | DateTrigger, Field(discriminator="type")]
@@ -187,10 +214,10 @@ class CallWebhookStep(_Step):
     type: Literal["call_webhook"] = "call_webhook"
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     url: str = Field(min_length=1, max_length=2000)
-    headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")], str] = Field(
+    headers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")], HeaderValue] = Field(
         default_factory=dict, max_length=30
     )
-    query: dict[Annotated[str, Field(min_length=1, max_length=100)], str] = Field(
+    query: dict[Annotated[str, Field(min_length=1, max_length=100)], HeaderValue] = Field(
         default_factory=dict, max_length=30
     )
     body: str | None = Field(default=None, max_length=20_000)
@@ -218,9 +245,9 @@ class WaitUntilStep(_Step):
     """
 
     type: Literal["wait_until"] = "wait_until"
-    at: time | None = None
-    window_start: time | None = None
-    window_end: time | None = None
+    at: LocalTime | None = None
+    window_start: LocalTime | None = None
+    window_end: LocalTime | None = None
     weekdays: tuple[Weekday, ...] = Field(default=WEEKDAY_NAMES, min_length=1, max_length=7)
     next: StepId | None = None
 
@@ -275,7 +302,7 @@ class SetCustomField(_Frozen):
 
     op: Literal["set_custom_field"] = "set_custom_field"
     key: Key
-    value: str | int | Decimal | bool | None = None
+    value: str | int | JsonDecimal | bool | None = None
 
 
 class CopyEventProperty(_Frozen):
@@ -323,7 +350,7 @@ class CreateDiscountStep(_Step):
 
     The code is available to later steps' templates as ``discount.code`` (with ``discount.kind``,
     ``discount.value``, ``discount.currency``, ``discount.expires_at``). ``value`` is a percentage
-    (0–100] for ``percentage``, an amount in the order's currency for ``fixed``, ignored for
+    (0, 100] for ``percentage``, an amount in the order's currency for ``fixed``, ignored for
     ``free_shipping``. Creating it is idempotent per (enrollment, step).
     """
 
@@ -411,7 +438,8 @@ class CampaignDefinition(_Frozen):
     exit_when_filter_fails: bool = False
     category: Category | None = None
     default_language: Language = "en"
-    languages: tuple[Language, ...] = ()  #: languages the merchant maintains (validation checks)
+    #: languages the merchant maintains (validation checks every design and text has them)
+    languages: tuple[Language, ...] = Field(default=(), max_length=30)
     entry_step: StepId
     steps: tuple[Step, ...] = Field(min_length=1)
 
@@ -432,3 +460,14 @@ def definition_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "relance campaign definition"
     return schema
+
+
+def definition_json_schema_text() -> str:
+    """:func:`definition_json_schema` as the text of docs/campaign-format.schema.json."""
+    return json.dumps(definition_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+if (
+    __name__ == "__main__"
+):  # python -m relance.automation.definitions > docs/campaign-format.schema.json
+    sys.stdout.write(definition_json_schema_text())
