@@ -6,7 +6,13 @@
     │   └── InvalidSignature        the signature does not match the body
     │       └── MalformedSignature  the header is not a detached, unencoded-payload RS256 JWS
     ├── JwksUnavailable             Saleor's jwks.json cannot be fetched or is not a JWKS
-    ├── SaleorUnreachable           the Saleor API did not answer (network error, 5xx, not GraphQL)
+    ├── SaleorApiError              a call to the store's Saleor GraphQL API failed (``transient``)
+    │   ├── SaleorUnreachable       no answer: network error, timeout, 5xx (after the retries)
+    │   ├── SaleorTokenRefused      the app token is refused: mark the store disconnected
+    │   ├── SaleorPermissionDenied  the token works, but the app lacks a permission for this object
+    │   ├── SaleorQueryError        Saleor answered GraphQL errors (or a 4xx) to a valid document
+    │   │   └── SaleorMutationError a mutation answered its ``errors`` field: the input was refused
+    │   └── UnexpectedAnswer        the answer is not GraphQL, or not in the shape the document asks
     ├── UnknownStore                no active Saleor store is installed for a webhook's API URL
     ├── PayloadError                a webhook body does not have the shape relance subscribed to
     │   └── MalformedBody           the body is not a JSON object at all
@@ -17,7 +23,9 @@ Messages never contain tokens or personal data: they may be logged and shown to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class SaleorPluginError(Exception):
@@ -54,8 +62,57 @@ class JwksUnavailable(SaleorPluginError):
     """Saleor's JWKS could not be fetched, or what came back is not a usable JWKS."""
 
 
-class SaleorUnreachable(SaleorPluginError):
-    """The Saleor GraphQL API could not be reached or did not answer as a GraphQL server."""
+class SaleorApiError(SaleorPluginError):
+    """A call to a store's Saleor GraphQL API failed. ``transient``: worth trying again later
+    (the client has already retried what it retries)."""
+
+    transient: bool = False
+
+
+class SaleorUnreachable(SaleorApiError):
+    """The Saleor GraphQL API could not be reached: network error, timeout or HTTP 5xx, still so
+    after the client's retries (or, for the install check, any answer that is not GraphQL)."""
+
+    transient = True
+
+
+class SaleorTokenRefused(SaleorApiError):
+    """Saleor refused the app token: HTTP 401/403, a JWT error, or a ``PermissionDenied`` that a
+    follow-up ``{ app { id } }`` confirmed (the app was removed or its token revoked). Callers
+    record it with :func:`relance.store.repositories.stores.mark_disconnected`."""
+
+
+class SaleorPermissionDenied(SaleorApiError):
+    """Saleor answered ``PermissionDenied`` although the token still works: the app lacks a
+    permission for this object (e.g. a staff user's metadata needs MANAGE_STAFF). Not a
+    disconnection."""
+
+
+class GraphQLErrorDetail(NamedTuple):
+    """One entry of a GraphQL ``errors`` list or of a mutation's ``errors`` field."""
+
+    message: str
+    code: str | None = None
+    field: str | None = None
+
+
+class SaleorQueryError(SaleorApiError):
+    """Saleor answered a (locally valid) document with GraphQL errors, or with an HTTP 4xx that
+    is not a token refusal. Sending the same document again will not help."""
+
+    def __init__(self, message: str, errors: Sequence[GraphQLErrorDetail] = ()) -> None:
+        super().__init__(message)
+        self.errors = tuple(errors)
+
+
+class SaleorMutationError(SaleorQueryError):
+    """A mutation answered with its ``errors`` field (``DiscountError``, ``MetadataError``…):
+    Saleor refused the input. ``errors`` holds each entry's field, code and message."""
+
+
+class UnexpectedAnswer(SaleorApiError):
+    """Saleor answered, but not as GraphQL, or with data that does not fit the document's
+    result model (a Saleor older or newer than the shipped schema)."""
 
 
 class UnknownStore(SaleorPluginError):
