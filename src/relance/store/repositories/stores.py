@@ -1,4 +1,4 @@
-"""Stores (installations): lookup by API URL, install, JWKS refresh."""
+"""Stores (installations): lookup by API URL, install, JWKS refresh, disconnection."""
 
 from __future__ import annotations
 
@@ -60,3 +60,37 @@ def update_jwks(session: Session, store: Store, jwks: dict[str, Any], now: datet
     """Replace the store's cached public keys (after a key rotation). The caller commits."""
     store.jwks = jwks
     store.jwks_fetched_at = now
+
+
+def mark_disconnected(session: Session, store_id: UUID, now: datetime) -> bool:
+    """Record that the store's platform refused relance's token (Saleor answered 401/403 or no
+    longer knows the app). Only an ACTIVE store becomes DISCONNECTED: an uninstalled one stays
+    uninstalled. Webhooks and sends stop for it until a reinstall (``save_installation``) or
+    :func:`mark_connected`. Idempotent; the caller commits.
+
+    Returns:
+        Whether the status changed (``False``: unknown store, or not active).
+    """
+    store = session.get(Store, store_id)
+    if store is None or store.status != StoreStatus.ACTIVE:
+        return False
+    store.status = StoreStatus.DISCONNECTED
+    store.updated_at = now
+    session.flush()
+    return True
+
+
+def mark_connected(session: Session, store_id: UUID, now: datetime) -> bool:
+    """Record that a DISCONNECTED store's token works again (e.g. a later call succeeded).
+    An uninstalled store stays uninstalled. Idempotent; the caller commits.
+
+    Returns:
+        Whether the status changed.
+    """
+    store = session.get(Store, store_id)
+    if store is None or store.status != StoreStatus.DISCONNECTED:
+        return False
+    store.status = StoreStatus.ACTIVE
+    store.updated_at = now
+    session.flush()
+    return True
