@@ -29,8 +29,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     TypeAdapter,
+    field_serializer,
     model_validator,
 )
 
@@ -69,11 +69,6 @@ def _naive(moment: time) -> time:
 
 #: A local wall-clock time of day, ``HH:MM[:SS]``, without offset.
 LocalTime = Annotated[time, AfterValidator(_naive)]
-#: A decimal number written to JSON as a number (not a string), so that an exported
-#: ``set_custom_field`` value is read back as a number, not as text.
-JsonDecimal = Annotated[
-    Decimal, Field(allow_inf_nan=False), PlainSerializer(float, return_type=float, when_used="json")
-]
 HeaderValue = Annotated[str, Field(max_length=2000)]
 #: Weekday names in :meth:`datetime.weekday` order (Monday = 0).
 WEEKDAY_NAMES: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -297,12 +292,28 @@ class SetField(_Frozen):
     value: str | None = Field(default=None, max_length=500)
 
 
+#: A custom field's decimal value: exact as a JSON number (see :class:`SetCustomField`).
+CustomNumber = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, max_digits=15, ge=Decimal("-1e15"), le=Decimal("1e15")),
+]
+
+
 class SetCustomField(_Frozen):
-    """Set custom field ``key`` to a JSON scalar (``None`` removes it)."""
+    """Set custom field ``key`` to a JSON scalar (``None`` removes it).
+
+    A decimal is written to JSON as a number, not as a string, so that a written definition
+    reads back the same (a string stays a string); hence at most 15 significant digits and a
+    magnitude of at most 10**15, which a JSON number (a double) holds exactly.
+    """
 
     op: Literal["set_custom_field"] = "set_custom_field"
     key: Key
-    value: str | int | JsonDecimal | bool | None = None
+    value: str | int | CustomNumber | bool | None = None
+
+    @field_serializer("value", when_used="json")
+    def _value_as_json(self, value: str | int | Decimal | bool | None) -> object:
+        return float(value) if isinstance(value, Decimal) else value
 
 
 class CopyEventProperty(_Frozen):
