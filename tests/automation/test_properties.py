@@ -1,7 +1,8 @@
 """Invariants of the campaign engine, checked on generated campaigns and contacts (hypothesis).
 
 - every enrollment ends: replaying ``advance`` with each wait elapsed ends within the number of
-  steps + 1 runs (plus the cap's deferrals), the clock only moving forward;
+  steps + 1 runs (plus the cap's deferrals), the clock only moving forward, and its trace holds
+  no personal data;
 - an exit rule always removes the contact, from any step;
 - repeatability and entry limits hold over any sequence of triggers and endings;
 - ``wait_until`` lands inside its window (or on its time of day) on the contact's local wall
@@ -114,7 +115,8 @@ def test_every_enrollment_ends(
 ) -> None:
     # given a valid campaign, any contact and any store policy
     assert validate(definition, DESIGNS) == []
-    who = Situation(data.draw(facts(now)), "contact", "campaign", "Europe/Paris", policy)
+    contact = replace(data.draw(facts(now)), email="zoe.secret@example.com", first_name="Zoé")
+    who = Situation(contact, "contact", "campaign", "Europe/Paris", policy)
     # when the enrollment is replayed with every wait elapsing
     runs, trace, end = play(definition, who, now)
     # then it ends normally, within steps + 1 runs, plus one per deferral the cap allows
@@ -123,6 +125,8 @@ def test_every_enrollment_ends(
     assert runs <= len(definition.steps) + 1 + deferrals
     assert end.reason in {"completed", "exit_step"}
     assert trace[-1].action in {"completed", "exited"}
+    # and its trace holds no personal data
+    assert not any("zoe" in e.detail.lower() or "Zoé" in e.detail for e in trace)
 
 
 # --- exit rules ----------------------------------------------------------------------------

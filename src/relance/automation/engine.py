@@ -446,7 +446,7 @@ class _Run:
             (
                 sent
                 for message in self.facts.messages
-                if message.channel is Channel.EMAIL
+                if message.channel == Channel.EMAIL
                 and not message.transactional
                 and (sent := _aware(message.sent_at)) is not None
             ),
