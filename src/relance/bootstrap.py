@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import dramatiq
 
 from relance.channels.smtp import SmtpTransport
+from relance.demo.discounts import DemoDiscountProvider
 from relance.runtime import Runtime
 from relance.settings import Settings
 from relance.store.crypto import SecretBox
 from relance.store.db import create_db_engine, session_factory
+from relance.store.models import StoreKind
 from relance.tasks.actors import Actors, DramatiqDispatcher, declare_actors, set_runtime
 from relance.tasks.broker import create_broker
 from relance.templates.library import DesignLibrary
@@ -46,6 +48,7 @@ def build_process(settings: Settings) -> Process:
         email_transport=SmtpTransport(smtp_url(settings)),
         renderer=EmailRenderer(DesignLibrary()),
         secrets=SecretBox(settings.secret_key),
+        discount_providers={StoreKind.DEMO: DemoDiscountProvider()},
     )
     set_runtime(runtime)
     return Process(runtime=runtime, broker=broker, actors=actors)

@@ -7,7 +7,7 @@ It holds no per-request state, so any number of web and worker processes can eac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -22,6 +22,7 @@ from relance.store.models import utcnow
 
 if TYPE_CHECKING:
     from relance.channels.email import EmailTransport
+    from relance.discounts import DiscountProvider
     from relance.templates.renderer import EmailRenderer
 
 
@@ -48,3 +49,6 @@ class Runtime:
     renderer: EmailRenderer
     secrets: SecretBox
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: Discount-code providers by store kind (``saleor``, ``demo``); a kind without one cannot
+    #: run ``create_discount`` steps (the enrollment ends with reason ``discount_failed``).
+    discount_providers: Mapping[str, DiscountProvider] = field(default_factory=dict)

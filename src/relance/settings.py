@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from relance.discounts import discount_code_seed
+
 #: Secret used when none is configured. Fine for a laptop; refused when ``RELANCE_ENV=production``.
 DEVELOPMENT_SECRET_KEY = "relance-development-secret-key-change-me"  # noqa: S105
 
@@ -60,6 +62,11 @@ class Settings(BaseSettings):
     def mailbox_dir(self) -> Path:
         """Maildir where the embedded SMTP sink stores what it receives."""
         return self.data_dir / "mailbox"
+
+    @property
+    def discount_code_key(self) -> bytes:
+        """The HMAC key discount codes are derived from (see relance.discounts)."""
+        return discount_code_seed(self.secret_key)
 
     def saleor_url_allowed(self, api_url: str) -> bool:
         """Whether a Saleor API URL may install relance (shell-style patterns; none = any)."""

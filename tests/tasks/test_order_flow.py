@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -28,7 +29,7 @@ def order_event(**kwargs: object) -> DomainEvent:
     return order_created_event(sample_order(**kwargs))  # type: ignore[arg-type]
 
 
-def count(flow: Flow, model: type, *where: object) -> int:
+def count(flow: Flow, model: type, *where: Any) -> int:
     with flow.runtime.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -56,17 +57,27 @@ def test_an_order_sends_one_german_email(flow: Flow) -> None:
             "132.90",
         )
         enrollment = session.scalars(select(Enrollment)).one()
-        assert enrollment.status == EnrollmentStatus.COMPLETED
+        # the post-purchase campaign now waits two days before its cross-sell email
+        assert (enrollment.status, enrollment.step_id) == (
+            EnrollmentStatus.ACTIVE,
+            "cross_sell_check",
+        )
         sent = session.scalars(select(Message)).one()
         assert (sent.status, sent.language, sent.to_address) == (
             MessageStatus.SENT,
             "de",
             contact.email,
         )
-        actions = session.scalars(
-            select(TraceRecord.action).where(TraceRecord.enrollment_id == enrollment.id)
+        trace = session.execute(
+            select(TraceRecord.action, TraceRecord.detail)
+            .where(TraceRecord.enrollment_id == enrollment.id)
+            .order_by(TraceRecord.seq)
         ).all()
-        assert sorted(actions) == ["entered", "send_email"]
+        assert [tuple(row) for row in trace][:3] == [
+            ("entered", ""),
+            ("branch", "German"),
+            ("send", "email · transactional"),
+        ]
 
 
 def test_a_duplicate_delivery_sends_nothing_more(flow: Flow) -> None:

@@ -20,7 +20,9 @@ def _statement(dialect: str, table_name: str, conflict_on: tuple[str, ...]) -> I
     table = Base.metadata.tables[table_name]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(table).on_conflict_do_nothing(index_elements=list(conflict_on)).returning(table.c.id)
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict_on))
+        .returning(*table.primary_key.columns)
     )
 
 

@@ -4,32 +4,85 @@ Idempotent: only an ACTIVE enrollment whose wake-up time has come is advanced, u
 (PostgreSQL) and an optimistic revision check (a concurrent run on SQLite fails with
 ``StaleDataError`` and is retried, then finds nothing to do), and each send is a ledger row unique
 per (enrollment, step). Running it twice, or concurrently, sends nothing twice.
+
+A ``create_discount`` step suspends the engine: the enrollment is left at that step under a lease
+while the platform is called *outside* any transaction, then the code is stored in the
+enrollment's context and the engine resumes after the step. The code is derived from (enrollment,
+step), so a retry after a crash asks the platform for the same code, never a second one.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from relance.automation.definitions import CampaignDefinition, CreateDiscountStep
 from relance.automation.engine import (
+    ApplyContactActions,
     Complete,
+    CreateDiscount,
+    Deliver,
     EnrollmentState,
     ScheduleWakeup,
-    SendEmail,
+    TraceEntry,
     advance,
 )
+from relance.discounts import DiscountError, DiscountRequest, PlatformAccess, discount_code
 from relance.runtime import Runtime
-from relance.store.models import CampaignVersion, Enrollment, EnrollmentStatus, Message
-from relance.store.repositories.enrollments import add_trace, definition_of
+from relance.store.models import (
+    CampaignVersion,
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    Message,
+    Store,
+    VersionStatus,
+)
+from relance.store.repositories.contact_actions import apply_contact_actions
+from relance.store.repositories.enrollments import add_trace, definition_of, end_enrollment
+from relance.store.repositories.facts import load_situation
 from relance.store.upsert import insert_ignoring_conflict
 from relance.tasks.leases import LEASE
+
+logger = logging.getLogger(__name__)
+
+#: Platform calls tried before a ``create_discount`` that keeps failing ends the enrollment.
+MAX_DISCOUNT_ATTEMPTS = 6
+#: First retry delay of a failed discount creation; doubles on each attempt.
+FIRST_DISCOUNT_RETRY = timedelta(minutes=1)
+#: Engine runs chained in one call (each ``create_discount`` resumes the engine once more).
+MAX_RESUMES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Suspended:
+    step: CreateDiscountStep
+    access: PlatformAccess
+    store_kind: str
+    request: DiscountRequest
+    attempts: int
 
 
 def advance_enrollment(runtime: Runtime, enrollment_id: UUID) -> list[UUID]:
     """Advance one due enrollment; returns the ids of the messages it queued (dispatched)."""
-    now = runtime.clock()
     queued: list[UUID] = []
+    for _ in range(MAX_RESUMES):
+        suspended = _advance_once(runtime, enrollment_id, queued)
+        if suspended is None or not _create_discount(runtime, enrollment_id, suspended):
+            break
+    for message_id in queued:
+        runtime.dispatcher.send_message(message_id)
+    return queued
+
+
+def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> _Suspended | None:
+    now = runtime.clock()
     with runtime.sessions() as session, session.begin():
         enrollment = session.scalars(
             select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
@@ -41,47 +94,247 @@ def advance_enrollment(runtime: Runtime, enrollment_id: UUID) -> list[UUID]:
             or enrollment.wake_at is None
             or enrollment.wake_at > now
         ):
-            return []
+            return None
         version = session.get(CampaignVersion, enrollment.version_id)
+        store = session.get(Store, enrollment.store_id)
+        contact = session.get(Contact, enrollment.contact_id)
         assert version is not None
-        outcome = advance(definition_of(version), EnrollmentState(enrollment.step_id), now)
+        assert store is not None
+        assert contact is not None
+        definition = definition_of(version)
+        situation = load_situation(
+            session,
+            store=store,
+            contact=contact,
+            campaign_id=enrollment.campaign_id,
+            definition=definition,
+            context=enrollment.context,
+            now=now,
+        )
+        state = EnrollmentState(enrollment.step_id, enrollment.deferrals)
+        outcome = advance(definition, state, situation, now)
+        add_trace(session, enrollment.id, outcome.trace, now)
+        suspended: _Suspended | None = None
         for command in outcome.commands:
             match command:
-                case SendEmail():
-                    message_id = uuid4()
-                    if insert_ignoring_conflict(
-                        session,
-                        Message,
-                        {
-                            "id": message_id,
-                            "store_id": enrollment.store_id,
-                            "enrollment_id": enrollment.id,
-                            "contact_id": enrollment.contact_id,
-                            "step_id": command.step_id,
-                            "channel": "email",
-                            "design": command.design,
-                            "transactional": command.transactional,
-                            "status": "pending",
-                            "attempts": 0,
-                            "lease_until": now + LEASE,
-                            "created_at": now,
-                            "updated_at": now,
-                        },
-                        ["enrollment_id", "step_id"],
-                    ):
+                case Deliver():
+                    message_id = _queue_message(session, enrollment, command, definition, now)
+                    if message_id is not None:
                         queued.append(message_id)
+                case ApplyContactActions():
+                    done = apply_contact_actions(
+                        session,
+                        contact,
+                        command.actions,
+                        context=enrollment.context,
+                        source=f"campaign:{enrollment.campaign_id}",
+                        now=now,
+                    )
+                    add_trace(
+                        session,
+                        enrollment.id,
+                        [TraceEntry(command.step_id, "contact_updated", "; ".join(done))],
+                        now,
+                    )
                 case ScheduleWakeup():
                     enrollment.step_id = command.step_id
                     enrollment.wake_at = command.at
+                    enrollment.deferrals = command.deferrals
                     enrollment.lease_until = None
+                case CreateDiscount():
+                    attempts = int(enrollment.context.get("discount_attempts", 0)) + 1
+                    enrollment.step_id = command.step.id
+                    enrollment.deferrals = 0
+                    enrollment.wake_at = now
+                    enrollment.lease_until = now + LEASE
+                    enrollment.context = {**enrollment.context, "discount_attempts": attempts}
+                    suspended = _Suspended(
+                        step=command.step,
+                        access=PlatformAccess(
+                            store_id=str(store.id),
+                            api_url=store.api_url,
+                            token=(
+                                runtime.secrets.decrypt(store.auth_token_encrypted)
+                                if store.auth_token_encrypted
+                                else None
+                            ),
+                        ),
+                        store_kind=str(store.kind),
+                        request=_discount_request(
+                            runtime, enrollment, command.step, version, contact, now
+                        ),
+                        attempts=attempts,
+                    )
                 case Complete():
-                    enrollment.status = EnrollmentStatus.COMPLETED
-                    enrollment.end_reason = command.reason
-                    enrollment.ended_at = now
-                    enrollment.wake_at = None
-                    enrollment.lease_until = None
+                    end_enrollment(
+                        session,
+                        enrollment,
+                        reason=command.reason,
+                        exited=command.exited,
+                        now=now,
+                    )
+                    if version.status == VersionStatus.DRAINING:
+                        _retire_if_drained(session, version, now)
         enrollment.updated_at = now
-        add_trace(session, enrollment.id, outcome.trace, now)
-    for message_id in queued:
-        runtime.dispatcher.send_message(message_id)
-    return queued
+    return suspended
+
+
+def _queue_message(
+    session: Session,
+    enrollment: Enrollment,
+    command: Deliver,
+    definition: CampaignDefinition,
+    now: datetime,
+) -> UUID | None:
+    step = definition.step(command.step_id)
+    message_id = uuid4()
+    created = insert_ignoring_conflict(
+        session,
+        Message,
+        {
+            "id": message_id,
+            "store_id": enrollment.store_id,
+            "enrollment_id": enrollment.id,
+            "contact_id": enrollment.contact_id,
+            "step_id": command.step_id,
+            "channel": command.channel.value if command.channel is not None else "webhook",
+            "design": getattr(step, "design", ""),
+            "transactional": command.transactional,
+            "category": command.category,
+            "status": "pending",
+            "attempts": 0,
+            "lease_until": now + LEASE,
+            "created_at": now,
+            "updated_at": now,
+        },
+        ["enrollment_id", "step_id"],
+    )
+    return message_id if created else None
+
+
+def _discount_request(
+    runtime: Runtime,
+    enrollment: Enrollment,
+    step: CreateDiscountStep,
+    version: CampaignVersion,
+    contact: Contact,
+    now: datetime,
+) -> DiscountRequest:
+    context = enrollment.context
+    source = context.get("cart") or context.get("order") or {}
+    currency = source.get("currency") if isinstance(source, dict) else None
+    channel = source.get("channel") if isinstance(source, dict) else None
+    code = discount_code(
+        runtime.settings.discount_code_key, str(enrollment.id), step.id, step.prefix
+    )
+    starts = enrollment.created_at if enrollment.created_at <= now else now
+    return DiscountRequest(
+        code=code,
+        kind=step.kind,
+        value=step.value,
+        currency=currency if isinstance(currency, str) else None,
+        channel=channel if isinstance(channel, str) else None,
+        starts_at=starts,
+        ends_at=now + timedelta(days=step.valid_days),
+        minimum_order=step.minimum_order,
+        name=f"relance · {step.label or step.id}"[:255],
+        customer_email=contact.email,
+    )
+
+
+def _create_discount(runtime: Runtime, enrollment_id: UUID, suspended: _Suspended) -> bool:
+    """Create the code (outside any transaction), then store it and resume after the step.
+
+    Returns True when the engine should run again now.
+    """
+    provider = runtime.discount_providers.get(suspended.store_kind)
+    step = suspended.step
+    try:
+        if provider is None:
+            raise DiscountError(
+                f"stores of kind {suspended.store_kind} cannot create discount codes",
+                transient=False,
+            )
+        issued = provider.create(suspended.access, suspended.request)
+    except DiscountError as error:
+        return _discount_failed(runtime, enrollment_id, suspended, error)
+    now = runtime.clock()
+    with runtime.sessions() as session, session.begin():
+        enrollment = session.scalars(
+            select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
+        ).one_or_none()
+        if (
+            enrollment is None
+            or enrollment.status != EnrollmentStatus.ACTIVE
+            or enrollment.step_id != step.id
+        ):
+            return False
+        request = suspended.request
+        discount: dict[str, Any] = {
+            "code": issued.code,
+            "kind": request.kind,
+            "value": str(request.value),
+            "currency": request.currency,
+            "expires_at": request.ends_at.isoformat(),
+            "step_id": step.id,
+        }
+        context = {k: v for k, v in enrollment.context.items() if k != "discount_attempts"}
+        enrollment.context = {**context, "discount": discount}
+        add_trace(session, enrollment.id, [TraceEntry(step.id, "discount_created", "")], now)
+        if step.next is None:
+            end_enrollment(session, enrollment, reason="completed", exited=False, now=now)
+            add_trace(session, enrollment.id, [TraceEntry(step.id, "completed", "")], now)
+            return False
+        enrollment.step_id = step.next
+        enrollment.deferrals = 0
+        enrollment.wake_at = now
+        enrollment.lease_until = now + LEASE
+        enrollment.updated_at = now
+    return True
+
+
+def _discount_failed(
+    runtime: Runtime, enrollment_id: UUID, suspended: _Suspended, error: DiscountError
+) -> bool:
+    now = runtime.clock()
+    step = suspended.step
+    give_up = not error.transient or suspended.attempts >= MAX_DISCOUNT_ATTEMPTS
+    logger.warning(
+        "enrollment %s: discount creation failed (%s, attempt %d)",
+        enrollment_id,
+        "permanent" if give_up else "transient",
+        suspended.attempts,
+    )
+    with runtime.sessions() as session, session.begin():
+        enrollment = session.scalars(
+            select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
+        ).one_or_none()
+        if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
+            return False
+        detail = str(error)[:200]
+        if give_up:
+            add_trace(session, enrollment.id, [TraceEntry(step.id, "error", detail)], now)
+            end_enrollment(session, enrollment, reason="discount_failed", exited=True, now=now)
+            return False
+        delay = FIRST_DISCOUNT_RETRY * (2 ** (suspended.attempts - 1))
+        enrollment.wake_at = now + delay
+        enrollment.lease_until = None
+        enrollment.updated_at = now
+        add_trace(session, enrollment.id, [TraceEntry(step.id, "retry", detail)], now)
+    return False
+
+
+def _retire_if_drained(session: Session, version: CampaignVersion, now: datetime) -> None:
+    """A draining version nobody is inside any more becomes RETIRED."""
+    session.flush()
+    still_inside = session.scalar(
+        select(Enrollment.id)
+        .where(
+            Enrollment.version_id == version.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+        .limit(1)
+    )
+    if still_inside is None:
+        version.status = VersionStatus.RETIRED
+        version.retired_at = now

@@ -1,27 +1,42 @@
-"""Processing an inbox event: update the contact, enroll it in the campaigns it triggers.
+"""Processing an inbox event: update the contact, apply exit rules, enroll in triggered campaigns.
 
 Idempotent: the event is marked processed in the same transaction as its effects, and a processed
 event is skipped; enrollments are unique per (campaign, event, contact). Safe to retry.
+
+Order of effects, in one transaction: the contact is updated from the event (profile, order stats
+and purchases, consent for ``newsletter.subscribed``); then every enrollment of the contact in
+progress is checked against its campaign's exit rules with the event (an exit rule always wins,
+whatever step the enrollment waits at); then each published campaign decides whether the event
+enrolls the contact (trigger, test mode, entry filter, entry limit, repeatability).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from relance.automation.conditions import Channel, ConsentStatus
+from relance.automation.engine import TraceEntry
 from relance.automation.events import DomainEvent, EventType
-from relance.automation.matching import should_enroll
+from relance.automation.matching import decide_entry, exit_reason
 from relance.runtime import Runtime
-from relance.store.models import Event, EventStatus
-from relance.store.repositories.contacts import record_order, upsert_contact
+from relance.store.models import Contact, Event, EventStatus, Store
+from relance.store.repositories.contacts import record_purchases, set_consent, upsert_contact
 from relance.store.repositories.enrollments import (
+    active_enrollments_of,
+    add_trace,
     create_enrollment,
     definition_of,
+    end_enrollment,
     history,
     published_versions,
 )
+from relance.store.repositories.facts import load_facts, sending_policy
 from relance.tasks.leases import LEASE
 
 logger = logging.getLogger(__name__)
@@ -38,39 +53,119 @@ def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
         if row is None or row.status != EventStatus.PENDING:
             return []
         event = DomainEvent.model_validate(row.payload)
+        store = session.get(Store, row.store_id)
+        assert store is not None
         contact = upsert_contact(session, row.store_id, event.contact, now)
-        if event.type is EventType.ORDER_PLACED and event.order is not None:
-            record_order(contact, event.order.total)
-        for version in published_versions(session, row.store_id):
-            definition = definition_of(version)
-            decision = should_enroll(
-                definition, event, history(session, version.campaign_id, contact.id)
-            )
-            if not decision.enroll:
-                if decision.reason != "trigger_mismatch":
-                    logger.info(
-                        "event %s not enrolled in campaign %s: %s",
-                        event_id,
-                        version.campaign_id,
-                        decision.reason,
-                    )
-                continue
-            enrollment_id = create_enrollment(
-                session,
-                version=version,
-                contact_id=contact.id,
-                event_id=row.id,
-                entry_step=definition.entry_step,
-                context=event.context(),
-                now=now,
-                lease_until=now + LEASE,
-            )
-            if enrollment_id is not None:
-                created.append(enrollment_id)
+        _update_contact(session, contact, event, row.id, now)
+        context = event.context()
+        _apply_exit_rules(session, store, contact, event, now)
+        created = _enroll(session, store, contact, event, row.id, context, now)
         row.contact_id = contact.id
         row.status = EventStatus.PROCESSED
         row.processed_at = now
         row.lease_until = None
     for enrollment_id in created:
         runtime.dispatcher.advance_enrollment(enrollment_id)
+    return created
+
+
+def _update_contact(
+    session: Session, contact: Contact, event: DomainEvent, event_id: UUID, now: datetime
+) -> None:
+    if event.type is EventType.ORDER_PLACED and event.order is not None:
+        record_purchases(session, contact, event.order, now)
+    elif event.type is EventType.NEWSLETTER_SUBSCRIBED:
+        status = contact.consents.get(Channel.EMAIL, {}).get("status") if contact.consents else None
+        if status != ConsentStatus.SUBSCRIBED:
+            set_consent(contact, Channel.EMAIL, ConsentStatus.SUBSCRIBED, f"event:{event_id}", now)
+
+
+def _apply_exit_rules(
+    session: Session, store: Store, contact: Contact, event: DomainEvent, now: datetime
+) -> None:
+    active = active_enrollments_of(session, store.id, contact.id)
+    if not active:
+        return
+    policy = sending_policy(store)
+    definitions = {version.id: definition_of(version) for _, version in active}
+    base = load_facts(
+        session,
+        contact,
+        definitions=list(definitions.values()),
+        policy=policy,
+        event=None,
+        now=now,
+    )
+    for enrollment, version in active:
+        facts = replace(base, event=_merged_context(enrollment.context, event))
+        reason = exit_reason(definitions[version.id], event.type.value, facts, now)
+        if reason is None:
+            continue
+        end_enrollment(session, enrollment, reason=reason, exited=True, now=now)
+        add_trace(
+            session,
+            enrollment.id,
+            [TraceEntry(enrollment.step_id or "", "exited", reason)],
+            now,
+        )
+
+
+def _merged_context(enrollment_context: dict[str, object], event: DomainEvent) -> dict[str, object]:
+    """An exit rule's ``where`` reads the new event's context; the enrollment's own context stays
+    reachable under ``enrollment``."""
+    return {**event.context(), "enrollment": enrollment_context}
+
+
+def _enroll(
+    session: Session,
+    store: Store,
+    contact: Contact,
+    event: DomainEvent,
+    event_row_id: UUID,
+    context: dict[str, object],
+    now: datetime,
+) -> list[UUID]:
+    versions = published_versions(session, store.id)
+    if not versions:
+        return []
+    definitions = [definition_of(version) for version in versions]
+    facts = load_facts(
+        session,
+        contact,
+        definitions=definitions,
+        policy=sending_policy(store),
+        event=context,
+        now=now,
+    )
+    created: list[UUID] = []
+    for version, definition in zip(versions, definitions, strict=True):
+        decision = decide_entry(
+            definition,
+            event.type.value,
+            facts,
+            history(session, version.campaign_id, contact.id),
+            now,
+            campaign_key=str(version.campaign_id),
+        )
+        if not decision.enroll:
+            if decision.reason != "trigger_mismatch":
+                logger.info(
+                    "event %s not enrolled in campaign %s: %s",
+                    event_row_id,
+                    version.campaign_id,
+                    decision.reason,
+                )
+            continue
+        enrollment_id = create_enrollment(
+            session,
+            version=version,
+            contact_id=contact.id,
+            event_id=event_row_id,
+            entry_step=definition.entry_step,
+            context=dict(context),
+            now=now,
+            lease_until=now + LEASE,
+        )
+        if enrollment_id is not None:
+            created.append(enrollment_id)
     return created

@@ -74,17 +74,30 @@ def _claim(session: Session, message_id: UUID, now: datetime) -> bool:
 
 
 def _render_context(store: Store, contact: Contact, enrollment: Enrollment) -> dict[str, Any]:
+    """What a design may read (docs/designs.md): contact, store, the trigger's order or cart,
+    a discount code created by an earlier step, and links."""
+    home = ""
+    urls = store.storefront_urls or {}
+    for channel_urls in urls.values():
+        if isinstance(channel_urls, dict) and channel_urls.get("home"):
+            home = str(channel_urls["home"])
+            break
     context: dict[str, Any] = {
         "contact": {
             "email": contact.email,
             "first_name": contact.first_name or "",
             "last_name": contact.last_name or "",
             "language": contact.language or "",
+            "gender": contact.gender or "",
+            "country": contact.country or "",
+            "custom_fields": dict(contact.custom_fields or {}),
         },
-        "store": {"name": store.name or ""},
+        "store": {"name": store.name or "", "url": home},
+        "links": {"unsubscribe": "", "preferences": ""},
     }
-    if "order" in enrollment.context:
-        context["order"] = enrollment.context["order"]
+    for key in ("order", "cart", "discount"):
+        if key in enrollment.context:
+            context[key] = enrollment.context[key]
     return context
 
 
@@ -112,6 +125,13 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
             .where(Message.id == message_id)
             .execution_options(populate_existing=True)
         ).one()
+        if message.channel != "email":
+            # SMS, Web Push and webhook delivery arrive with their providers (issue 5); until
+            # then such a message is recorded as failed, never reported as sent.
+            message.status = MessageStatus.FAILED
+            message.error = f"no {message.channel} provider is configured"
+            logger.warning("message %s: no %s provider", message_id, message.channel)
+            return SendOutcome(status=MessageStatus.FAILED)
         default_language = definition_of(version).default_language or store.default_language
         try:
             rendered = runtime.renderer.render(

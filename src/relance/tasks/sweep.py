@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,11 @@ from relance.store.models import (
     Message,
     MessageStatus,
 )
+from relance.tasks.dates import raise_date_events
 from relance.tasks.leases import LEASE, SENDING_TIMEOUT, SWEEP_BATCH
+
+#: Seconds between two scans for date triggers (each process; duplicates are harmless).
+DATE_SCAN_INTERVAL = 300.0
 
 logger = logging.getLogger(__name__)
 
@@ -112,18 +117,28 @@ def sweep(runtime: Runtime) -> SweepReport:
 class SweepThread(threading.Thread):
     """Runs :func:`sweep` every ``interval`` seconds until :meth:`stop` is called."""
 
-    def __init__(self, runtime: Runtime, interval: float) -> None:
+    def __init__(
+        self, runtime: Runtime, interval: float, *, date_interval: float = DATE_SCAN_INTERVAL
+    ) -> None:
         super().__init__(name="relance-sweep", daemon=True)
         self._runtime = runtime
         self._interval = interval
+        self._date_interval = date_interval
         self._stopped = threading.Event()
 
     def run(self) -> None:
+        next_date_scan = 0.0
         while not self._stopped.is_set():
             try:
                 sweep(self._runtime)
             except Exception:  # the next tick tries again; never let the timer die
                 logger.exception("sweep failed")
+            if time.monotonic() >= next_date_scan:
+                next_date_scan = time.monotonic() + self._date_interval
+                try:
+                    raise_date_events(self._runtime)
+                except Exception:
+                    logger.exception("date trigger scan failed")
             self._stopped.wait(self._interval)
 
     def stop(self) -> None:

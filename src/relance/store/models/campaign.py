@@ -46,3 +46,6 @@ class CampaignVersion(IdMixin, TimestampMixin, Base):
     #: The CampaignDefinition's JSON.
     definition: Mapped[dict[str, Any]] = mapped_column()
     published_at: Mapped[datetime | None] = mapped_column()
+    #: When it stopped taking contacts (drained or stopped) and when nobody was left inside.
+    unpublished_at: Mapped[datetime | None] = mapped_column()
+    retired_at: Mapped[datetime | None] = mapped_column()

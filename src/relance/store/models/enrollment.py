@@ -38,11 +38,15 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     status: Mapped[EnrollmentStatus] = mapped_column(String(16), default=EnrollmentStatus.ACTIVE)
     step_id: Mapped[str | None] = mapped_column(String(64))
     wake_at: Mapped[datetime | None] = mapped_column()
+    #: Times the frequency cap deferred the current step (0 when the step changes).
+    deferrals: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None] = mapped_column()
     #: What the trigger event carried (order lines, …), for rendering later steps.
     context: Mapped[dict[str, Any]] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     end_reason: Mapped[str | None] = mapped_column(String(64))
+    #: How many trace entries it has (the last one's ``seq``).
+    trace_seq: Mapped[int] = mapped_column(default=0)
     #: Optimistic lock: an update from a stale read fails instead of overwriting (StaleDataError).
     revision: Mapped[int] = mapped_column(default=1)
 
@@ -57,6 +61,8 @@ class TraceRecord(IdMixin, Base):
     enrollment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
     )
+    #: Position in the enrollment's trace (1, 2, …): entries of one instant keep their order.
+    seq: Mapped[int] = mapped_column(default=0)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     step_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))

@@ -18,6 +18,8 @@ class MessageStatus(StrEnum):
     SENT = "sent"  #: the provider accepted it
     FAILED = "failed"  #: will never be sent
     UNKNOWN = "unknown"  #: a worker died mid-send: never repeated silently
+    CANCELLED = "cancelled"  #: its enrollment was stopped before it was sent
+    SKIPPED = "skipped"  #: decided at send time not to send (``error`` says why)
 
 
 class Message(IdMixin, TimestampMixin, Base):
@@ -25,6 +27,7 @@ class Message(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_id"),
         Index("ix_messages_due", "status", "next_attempt_at"),
+        Index("ix_messages_contact_sent", "contact_id", "sent_at"),
     )
 
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
@@ -34,8 +37,10 @@ class Message(IdMixin, TimestampMixin, Base):
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     step_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16), default="email")
+    #: The email design; empty for other channels.
     design: Mapped[str] = mapped_column(String(64))
     transactional: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()

@@ -1,4 +1,4 @@
-"""Contacts: upsert from events, order statistics."""
+"""Contacts: upsert from events, order statistics and purchases, consent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relance.automation.contacts import ContactProfile, ContactUpdate, merge_contact
-from relance.store.models import Contact
+from relance.automation.events import OrderSnapshot
+from relance.store.models import Contact, Purchase
 from relance.store.upsert import insert_ignoring_conflict
 
 
@@ -45,6 +46,9 @@ def upsert_contact(
             "email": update.email,
             "orders_count": 0,
             "total_spent": Decimal(0),
+            "tags": [],
+            "custom_fields": {},
+            "consents": {},
             "created_at": now,
             "updated_at": now,
         },
@@ -70,3 +74,55 @@ def record_order(contact: Contact, total: Decimal) -> None:
     """Count one more order of ``total``. Call once per order event (in its transaction)."""
     contact.orders_count += 1
     contact.total_spent = (contact.total_spent or Decimal(0)) + total
+
+
+def record_purchases(
+    session: Session, contact: Contact, order: OrderSnapshot, now: datetime
+) -> None:
+    """Count the order in the contact's stats and remember its lines (``purchased`` facts).
+
+    Call once per ``order.placed`` event, in its transaction (the event inbox makes that
+    at-most-once). Lines are unique per (contact, order, line key), so a replay adds no rows.
+    """
+    record_order(contact, order.total)
+    placed_at = order.created_at
+    if contact.first_order_at is None or placed_at < contact.first_order_at:
+        contact.first_order_at = placed_at
+    if contact.last_order_at is None or placed_at > contact.last_order_at:
+        contact.last_order_at = placed_at
+    for position, line in enumerate(order.lines):
+        key = line.variant_id or line.product_id or line.sku or f"line-{position}"
+        insert_ignoring_conflict(
+            session,
+            Purchase,
+            {
+                "id": uuid4(),
+                "store_id": contact.store_id,
+                "contact_id": contact.id,
+                "order_id": order.order_id,
+                "line_key": key[:200],
+                "product_id": line.product_id,
+                "variant_id": line.variant_id,
+                "sku": line.sku,
+                "purchased_at": placed_at,
+            },
+            ["contact_id", "order_id", "line_key"],
+        )
+    contact.updated_at = now
+
+
+def set_consent(contact: Contact, channel: str, status: str, source: str, now: datetime) -> None:
+    """Record the contact's consent on ``channel`` (a ConsentStatus value), with its source."""
+    consents = dict(contact.consents or {})
+    consents[channel] = {"status": status, "source": source[:200], "at": now.isoformat()}
+    contact.consents = consents
+    contact.updated_at = now
+
+
+def consent_statuses(contact: Contact) -> dict[str, str]:
+    """Channel → ConsentStatus value, for the contact's recorded consents."""
+    return {
+        channel: str(record.get("status", "none"))
+        for channel, record in (contact.consents or {}).items()
+        if isinstance(record, dict)
+    }

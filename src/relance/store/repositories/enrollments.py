@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from relance.automation.definitions import CampaignDefinition
@@ -19,6 +19,10 @@ from relance.store.models import (
     CampaignVersion,
     Enrollment,
     EnrollmentStatus,
+    Message,
+    MessageStatus,
+    Store,
+    StoreStatus,
     TraceRecord,
     VersionStatus,
 )
@@ -44,6 +48,71 @@ def published_versions(session: Session, store_id: UUID) -> list[CampaignVersion
                 CampaignVersion.status == VersionStatus.PUBLISHED,
             )
         )
+    )
+
+
+def published_versions_of_all(session: Session) -> list[tuple[CampaignVersion, Store]]:
+    """Every active store's published versions, with their store (for periodic scans)."""
+    return [
+        (version, store)
+        for version, store in session.execute(
+            select(CampaignVersion, Store)
+            .join(Store, Store.id == CampaignVersion.store_id)
+            .where(
+                CampaignVersion.status == VersionStatus.PUBLISHED,
+                Store.status == StoreStatus.ACTIVE,
+            )
+        )
+    ]
+
+
+def active_enrollments_of(
+    session: Session, store_id: UUID, contact_id: UUID
+) -> list[tuple[Enrollment, CampaignVersion]]:
+    """The contact's enrollments in progress, with their versions, rows locked for update."""
+    return [
+        (enrollment, version)
+        for enrollment, version in session.execute(
+            select(Enrollment, CampaignVersion)
+            .join(CampaignVersion, CampaignVersion.id == Enrollment.version_id)
+            .where(
+                Enrollment.store_id == store_id,
+                Enrollment.contact_id == contact_id,
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+            .order_by(Enrollment.created_at, Enrollment.id)
+            .with_for_update(of=Enrollment)
+        )
+    ]
+
+
+def end_enrollment(
+    session: Session,
+    enrollment: Enrollment,
+    *,
+    reason: str,
+    exited: bool,
+    now: datetime,
+) -> None:
+    """End an active enrollment: COMPLETED or EXITED with ``reason``.
+
+    When it exits, its messages not yet sent (PENDING) are CANCELLED. Idempotent: an ended
+    enrollment is left as it is. The caller records the decision in the trace.
+    """
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        return
+    enrollment.status = EnrollmentStatus.EXITED if exited else EnrollmentStatus.COMPLETED
+    enrollment.end_reason = reason[:64]
+    enrollment.ended_at = now
+    enrollment.wake_at = None
+    enrollment.lease_until = None
+    enrollment.updated_at = now
+    if not exited:
+        return  # a completed run's last messages are still on their way
+    session.execute(
+        update(Message)
+        .where(Message.enrollment_id == enrollment.id, Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED, error=f"cancelled: {reason}"[:1000], updated_at=now)
     )
 
 
@@ -92,6 +161,7 @@ def create_enrollment(
             "lease_until": lease_until,
             "context": context,
             "revision": 1,
+            "trace_seq": 1,
             "created_at": now,
             "updated_at": now,
         },
@@ -99,21 +169,34 @@ def create_enrollment(
     )
     if not created:
         return None
-    add_trace(session, enrollment_id, [TraceEntry(entry_step, "entered", "")], now)
+    session.add(
+        TraceRecord(
+            enrollment_id=enrollment_id, seq=1, at=now, step_id=entry_step, action="entered"
+        )
+    )
     return enrollment_id
 
 
 def add_trace(
-    session: Session, enrollment_id: UUID, entries: Iterable[TraceEntry], now: datetime
+    session: Session, enrollment: Enrollment | UUID, entries: Iterable[TraceEntry], now: datetime
 ) -> None:
-    """Append the engine's decisions to the enrollment's trace."""
-    session.add_all(
-        TraceRecord(
-            enrollment_id=enrollment_id,
-            at=now,
-            step_id=entry.step_id,
-            action=entry.action,
-            detail=entry.detail[:500],
+    """Append decisions to the enrollment's trace, numbered after the ones already there.
+
+    ``seq`` orders a trace (several entries share one instant); the enrollment's ``trace_seq``
+    counts them. Call it with the enrollment locked (as every task does), so numbers never clash.
+    """
+    row = enrollment if isinstance(enrollment, Enrollment) else session.get(Enrollment, enrollment)
+    if row is None:
+        return
+    for entry in entries:
+        row.trace_seq += 1
+        session.add(
+            TraceRecord(
+                enrollment_id=row.id,
+                seq=row.trace_seq,
+                at=now,
+                step_id=entry.step_id,
+                action=entry.action,
+                detail=entry.detail[:500],
+            )
         )
-        for entry in entries
-    )

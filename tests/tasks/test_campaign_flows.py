@@ -1,0 +1,526 @@
+"""Campaigns run end to end: events in, the engine's decisions carried out, email out over SMTP.
+
+Each test publishes a small campaign straight into the database, sends domain events through the
+inbox, moves a controllable clock and sweeps, as a worker would. Designs come from a tiny library
+written for the test, so what the emails show is exactly what the test checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy import select
+
+from relance.automation.contacts import ContactUpdate
+from relance.automation.definitions import CampaignDefinition
+from relance.automation.events import DomainEvent, EventType, OrderSnapshot
+from relance.channels.smtp import SmtpTransport
+from relance.runtime import Runtime
+from relance.store.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignVersion,
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    ListMember,
+    Message,
+    MessageStatus,
+    Purchase,
+    StoreKind,
+    TraceRecord,
+    VersionStatus,
+)
+from relance.store.repositories.stores import save_installation
+from relance.tasks.dates import raise_date_events
+from relance.tasks.intake import accept_event
+from relance.tasks.sweep import sweep
+from relance.templates.library import DesignLibrary
+from relance.templates.renderer import EmailRenderer
+from tests.fixtures.runtime import Clock, InlineDispatcher
+from tests.fixtures.smtp import SmtpSink
+
+_MJML = """<mjml><mj-body><mj-section><mj-column><mj-text>
+{name}|{{{{ contact.gender }}}}|{{{{ discount.code }}}}|{{{{ cart.total }}}}
+</mj-text></mj-column></mj-section></mj-body></mjml>"""
+
+
+def _write_designs(root: Path) -> None:
+    for name in ("note", "female", "male", "neutral", "reminder"):
+        folder = root / name
+        folder.mkdir(parents=True)
+        (folder / "design.json").write_text(
+            json.dumps({"name": name, "subjects": {"en": f"{name} {{{{ contact.first_name }}}}"}})
+        )
+        (folder / "en.mjml").write_text(_MJML.format(name=name))
+        (folder / "en.txt").write_text(
+            name + " code={{ discount.code }} gender={{ contact.gender }}\n"
+        )
+
+
+@dataclass
+class Shop:
+    runtime: Runtime
+    clock: Clock
+    sink: SmtpSink
+    store_id: UUID
+
+    def launch(self, definition: dict[str, Any], name: str = "test") -> UUID:
+        """Publish ``definition`` as a new campaign; returns the campaign id."""
+        parsed = CampaignDefinition.model_validate(definition)
+        now = self.clock()
+        with self.runtime.sessions() as session, session.begin():
+            campaign = Campaign(
+                store_id=self.store_id, name=name, status=CampaignStatus.ACTIVE, created_at=now
+            )
+            session.add(campaign)
+            session.flush()
+            session.add(
+                CampaignVersion(
+                    campaign_id=campaign.id,
+                    store_id=self.store_id,
+                    number=1,
+                    status=VersionStatus.PUBLISHED,
+                    definition=parsed.model_dump(mode="json"),
+                    published_at=now,
+                )
+            )
+        return campaign.id
+
+    def send(self, event: DomainEvent) -> None:
+        accept_event(self.runtime, self.store_id, event)
+
+    def later(self, **delta: float) -> None:
+        """Move the clock and sweep, as a worker's timer would."""
+        self.clock.advance(**delta)
+        sweep(self.runtime)
+
+    def rows(self, model: Any, *where: Any) -> list[Any]:
+        with self.runtime.sessions() as session:
+            return list(session.scalars(select(model).where(*where)))
+
+    def trace(self) -> list[tuple[str, str, str]]:
+        with self.runtime.sessions() as session:
+            return [
+                (row.step_id, row.action, row.detail)
+                for row in session.scalars(
+                    select(TraceRecord).order_by(TraceRecord.at, TraceRecord.seq)
+                )
+            ]
+
+    def subjects(self) -> list[str]:
+        return [str(mail.message["Subject"]) for mail in self.sink.received]
+
+    def set_store(self, **values: Any) -> None:
+        from relance.store.models import Store
+
+        with self.runtime.sessions() as session, session.begin():
+            store = session.get(Store, self.store_id)
+            assert store is not None
+            for key, value in values.items():
+                setattr(store, key, value)
+
+
+@pytest.fixture
+def shop(
+    database_url: str,
+    make_runtime: Callable[..., Runtime],
+    smtp_sink: SmtpSink,
+    clock: Clock,
+    tmp_path: Path,
+) -> Shop:
+    _write_designs(tmp_path / "designs")
+    dispatcher = InlineDispatcher()
+    runtime = make_runtime(
+        database_url,
+        dispatcher=dispatcher,
+        email_transport=SmtpTransport(smtp_sink.url),
+        renderer=EmailRenderer(DesignLibrary(tmp_path / "designs", recheck_after=0)),
+    )
+    dispatcher.runtime = runtime
+    with runtime.sessions() as session, session.begin():
+        store = save_installation(
+            session,
+            kind=StoreKind.DEMO,
+            api_url=f"http://shop-{uuid4().hex[:8]}.test/graphql/",
+            app_id="test",
+            auth_token=None,
+            jwks=None,
+            secrets=runtime.secrets,
+            now=clock(),
+            name="Shop",
+        )
+        store.consent_mode = "opt_out"
+        store_id = store.id
+    return Shop(runtime, clock, smtp_sink, store_id)
+
+
+def event(
+    kind: EventType,
+    email: str = "ada@example.com",
+    key: str | None = None,
+    *,
+    at: datetime | None = None,
+    **extra: Any,
+) -> DomainEvent:
+    return DomainEvent(
+        type=kind,
+        idempotency_key=key or uuid4().hex,
+        occurred_at=at or datetime(2026, 11, 23, 10, tzinfo=UTC),
+        contact=ContactUpdate(email=email, first_name="Ada"),
+        **extra,
+    )
+
+
+def order(total: str = "50.00", *, order_id: str | None = None) -> OrderSnapshot:
+    return OrderSnapshot(
+        order_id=order_id or uuid4().hex,
+        number="1001",
+        created_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+        currency="EUR",
+        subtotal=Decimal(total),
+        total=Decimal(total),
+        lines=(),
+    )
+
+
+def email_step(
+    step_id: str, design: str = "note", nxt: str | None = None, **more: Any
+) -> dict[str, Any]:
+    return {"type": "send_email", "id": step_id, "design": design, "next": nxt, **more}
+
+
+def test_a_delay_holds_the_second_email_until_its_time(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["order.placed"]},
+            "entry_step": "first",
+            "steps": [
+                email_step("first", nxt="wait"),
+                {"type": "delay", "id": "wait", "seconds": 2 * 86400, "next": "second"},
+                email_step("second", "reminder"),
+            ],
+        }
+    )
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    shop.sink.wait_for(1)
+    shop.later(days=1)
+    assert len(shop.sink.received) == 1
+    shop.later(days=1, seconds=1)
+    shop.sink.wait_for(2)
+    assert shop.subjects() == ["note Ada", "reminder Ada"]
+    [enrollment] = shop.rows(Enrollment)
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+
+
+def test_an_exit_event_removes_a_waiting_contact_at_once(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["cart.abandoned"]},
+            "repeatability": "after_exit",
+            "exit_rules": [{"type": "event", "event": "order.placed"}],
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 7200, "next": "remind"},
+                email_step("remind"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CART_ABANDONED))
+    shop.later(minutes=30)
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    shop.later(hours=3)
+    assert shop.sink.received == []
+    [enrollment] = shop.rows(Enrollment)
+    assert (enrollment.status, enrollment.end_reason) == (
+        EnrollmentStatus.EXITED,
+        "exit_event:order.placed",
+    )
+    assert ("remind", "exited", "exit_event:order.placed") in shop.trace()
+    # and, having exited, the contact may enter again (after_exit)
+    shop.send(event(EventType.CART_ABANDONED))
+    assert len(shop.rows(Enrollment)) == 2
+
+
+def test_a_split_on_gender_chooses_the_design(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "gender",
+            "steps": [
+                {
+                    "type": "update_contact",
+                    "id": "gender",
+                    "actions": [{"op": "set_field", "field": "gender", "value": "female"}],
+                    "next": "split",
+                },
+                {
+                    "type": "split",
+                    "id": "split",
+                    "branches": [
+                        {
+                            "label": "female",
+                            "condition": {
+                                "type": "contact_field",
+                                "field": "gender",
+                                "op": "eq",
+                                "value": "female",
+                            },
+                            "next": "f",
+                        },
+                        {
+                            "label": "male",
+                            "condition": {
+                                "type": "contact_field",
+                                "field": "gender",
+                                "op": "eq",
+                                "value": "male",
+                            },
+                            "next": "m",
+                        },
+                    ],
+                    "default_next": "n",
+                },
+                email_step("f", "female"),
+                email_step("m", "male"),
+                email_step("n", "neutral"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    [mail] = shop.sink.wait_for(1)
+    assert str(mail.message["Subject"]) == "female Ada"
+    assert ("split", "branch", "female") in shop.trace()
+
+
+def test_a_discount_code_is_created_once_and_shown_in_the_next_email(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "code",
+            "steps": [
+                {
+                    "type": "create_discount",
+                    "id": "code",
+                    "kind": "percentage",
+                    "value": "15",
+                    "valid_days": 7,
+                    "prefix": "WELCOME",
+                    "next": "mail",
+                },
+                email_step("mail", "reminder"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    [mail] = shop.sink.wait_for(1)
+    [enrollment] = shop.rows(Enrollment)
+    code = enrollment.context["discount"]["code"]
+    assert code.startswith("WELCOME-")
+    text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"code={code}" in text
+    assert enrollment.context["discount"]["value"] == "15"
+    expires = datetime.fromisoformat(enrollment.context["discount"]["expires_at"])
+    assert expires == shop.clock() + timedelta(days=7)
+
+
+def test_a_store_without_a_discount_provider_ends_the_enrollment_clearly(shop: Shop) -> None:
+    shop.runtime.discount_providers = {}
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "code",
+            "steps": [
+                {"type": "create_discount", "id": "code", "next": "mail"},
+                email_step("mail", "reminder"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    [enrollment] = shop.rows(Enrollment)
+    assert (enrollment.status, enrollment.end_reason) == (
+        EnrollmentStatus.EXITED,
+        "discount_failed",
+    )
+    assert shop.rows(Message) == []
+
+
+def test_contact_actions_change_the_contact(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["order.placed"]},
+            "entry_step": "update",
+            "steps": [
+                {
+                    "type": "update_contact",
+                    "id": "update",
+                    "actions": [
+                        {"op": "add_tag", "tag": "buyer"},
+                        {"op": "set_custom_field", "key": "tier", "value": "gold"},
+                        {"op": "copy_event_property", "path": "order.number", "key": "last_order"},
+                        {"op": "add_to_list", "list_id": "customers"},
+                        {"op": "unsubscribe", "channel": "sms"},
+                    ],
+                }
+            ],
+        }
+    )
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    [contact] = shop.rows(Contact)
+    assert contact.tags == ["buyer"]
+    assert contact.custom_fields == {"tier": "gold", "last_order": "1001"}
+    assert contact.consents["sms"]["status"] == "unsubscribed"
+    assert [m.list_key for m in shop.rows(ListMember)] == ["customers"]
+    assert contact.orders_count == 1
+
+
+def test_marketing_needs_consent_in_opt_in_stores(shop: Shop) -> None:
+    shop.set_store(consent_mode="opt_in")
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up", "newsletter.subscribed"]},
+            "repeatability": "multiple",
+            "entry_step": "hello",
+            "steps": [email_step("hello")],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    assert shop.sink.received == []
+    assert ("hello", "skipped", "no_consent") in shop.trace()
+    # subscribing to the newsletter records consent, and the next entry sends
+    shop.send(event(EventType.NEWSLETTER_SUBSCRIBED))
+    shop.sink.wait_for(1)
+    [contact] = shop.rows(Contact)
+    assert contact.consents["email"]["status"] == "subscribed"
+
+
+def test_the_frequency_cap_skips_a_second_marketing_email(shop: Shop) -> None:
+    shop.set_store(frequency_cap_hours=24, frequency_cap_mode="skip")
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "a",
+            "steps": [
+                email_step("a", nxt="wait"),
+                {"type": "delay", "id": "wait", "seconds": 3600, "next": "b"},
+                email_step("b", "reminder", nxt="c"),
+                email_step("c", "female", transactional=True),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    shop.sink.wait_for(1)
+    shop.later(hours=1, seconds=1)
+    shop.sink.wait_for(2)
+    assert shop.subjects() == ["note Ada", "female Ada"]
+    assert ("b", "skipped", "frequency_cap") in shop.trace()
+
+
+def test_test_mode_lets_only_listed_addresses_in(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "test_mode": True,
+            "test_emails": ["Tester@Example.com"],
+            "entry_step": "hello",
+            "steps": [email_step("hello")],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP, "ada@example.com"))
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP, "tester@example.com"))
+    [mail] = shop.sink.wait_for(1)
+    assert mail.rcpt_tos == ["tester@example.com"]
+
+
+def test_a_birthday_enrolls_once_on_the_day(shop: Shop) -> None:
+    shop.set_store(timezone="Europe/Paris")
+    shop.launch(
+        {
+            "trigger": {"type": "date", "field": "custom:birthday", "yearly": True, "at": "09:00"},
+            "entry_step": "hello",
+            "steps": [email_step("hello")],
+        }
+    )
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "tag",
+            "steps": [
+                {
+                    "type": "update_contact",
+                    "id": "tag",
+                    "actions": [
+                        {"op": "set_custom_field", "key": "birthday", "value": "1990-11-24"}
+                    ],
+                }
+            ],
+        },
+        name="profile",
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    assert raise_date_events(shop.runtime) == 0  # 23 November: not the day
+    shop.clock.now = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Paris
+    assert raise_date_events(shop.runtime) == 0  # before 09:00 local
+    shop.clock.now = datetime(2026, 11, 24, 8, 5, tzinfo=UTC)
+    assert raise_date_events(shop.runtime) == 1
+    assert raise_date_events(shop.runtime) == 1  # the same key again: recorded once
+    [mail] = shop.sink.wait_for(1)
+    assert str(mail.message["Subject"]) == "note Ada"
+    assert len(shop.rows(Enrollment, Enrollment.status == EnrollmentStatus.COMPLETED)) == 2
+
+
+def test_orders_update_the_stats_and_purchases_once(shop: Shop) -> None:
+    placed = event(EventType.ORDER_PLACED, key="order-1", order=order("80.00", order_id="o-1"))
+    shop.send(placed)
+    shop.send(placed)
+    [contact] = shop.rows(Contact)
+    assert (contact.orders_count, contact.total_spent) == (1, Decimal("80.00"))
+    assert contact.first_order_at == contact.last_order_at is not None
+    assert shop.rows(Purchase) == []  # the order had no lines
+
+
+def test_an_sms_step_is_recorded_failed_until_a_provider_exists(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "sms",
+            "steps": [
+                {"type": "send_sms", "id": "sms", "text": {"en": "Hi"}, "transactional": True}
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    [message] = shop.rows(Message)
+    assert (message.channel, message.status) == ("sms", MessageStatus.FAILED)
+    assert message.error == "no sms provider is configured"
+
+
+def test_a_draining_version_retires_when_its_last_contact_finishes(shop: Shop) -> None:
+    campaign_id = shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 60, "next": "hello"},
+                email_step("hello"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    with shop.runtime.sessions() as session, session.begin():
+        version = session.scalars(
+            select(CampaignVersion).where(CampaignVersion.campaign_id == campaign_id)
+        ).one()
+        version.status = VersionStatus.DRAINING
+    shop.later(minutes=2)
+    shop.sink.wait_for(1)
+    [version] = shop.rows(CampaignVersion)
+    assert version.status == VersionStatus.RETIRED
