@@ -524,3 +524,26 @@ def test_a_draining_version_retires_when_its_last_contact_finishes(shop: Shop) -
     shop.sink.wait_for(1)
     [version] = shop.rows(CampaignVersion)
     assert version.status == VersionStatus.RETIRED
+
+
+def test_an_uninstalled_store_sends_nothing_more(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 60, "next": "hello"},
+                email_step("hello"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    shop.set_store(status="uninstalled")
+    shop.later(minutes=2)
+    assert shop.sink.received == []
+    [enrollment] = shop.rows(Enrollment)
+    assert (enrollment.status, enrollment.end_reason) == (
+        EnrollmentStatus.EXITED,
+        "store_uninstalled",
+    )
+    assert len(shop.rows(Contact)) == 1  # its data stays until the operator purges it

@@ -42,6 +42,7 @@ from relance.store.models import (
     EnrollmentStatus,
     Message,
     Store,
+    StoreStatus,
     VersionStatus,
 )
 from relance.store.repositories.contact_actions import apply_contact_actions
@@ -56,6 +57,8 @@ logger = logging.getLogger(__name__)
 MAX_DISCOUNT_ATTEMPTS = 6
 #: First retry delay of a failed discount creation; doubles on each attempt.
 FIRST_DISCOUNT_RETRY = timedelta(minutes=1)
+#: ``end_reason`` of enrollments stopped because the app was uninstalled from their store.
+UNINSTALLED = "store_uninstalled"
 #: Engine runs chained in one call (each ``create_discount`` resumes the engine once more).
 MAX_RESUMES = 10
 
@@ -101,6 +104,13 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
         assert version is not None
         assert store is not None
         assert contact is not None
+        if store.status == StoreStatus.UNINSTALLED:
+            # the app was removed from the store: its campaigns stop, its data stays
+            end_enrollment(session, enrollment, reason=UNINSTALLED, exited=True, now=now)
+            add_trace(
+                session, enrollment, [TraceEntry(enrollment.step_id, "exited", UNINSTALLED)], now
+            )
+            return None
         definition = definition_of(version)
         situation = load_situation(
             session,

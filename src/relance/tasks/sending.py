@@ -29,6 +29,7 @@ from relance.store.models import (
     Message,
     MessageStatus,
     Store,
+    StoreStatus,
 )
 from relance.store.repositories.enrollments import definition_of
 from relance.templates.errors import TemplatesError
@@ -125,6 +126,10 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
             .where(Message.id == message_id)
             .execution_options(populate_existing=True)
         ).one()
+        if store.status == StoreStatus.UNINSTALLED:
+            message.status = MessageStatus.CANCELLED
+            message.error = "cancelled: the app was uninstalled from the store"
+            return SendOutcome(status=MessageStatus.CANCELLED)
         if message.channel != "email":
             # SMS, Web Push and webhook delivery arrive with their providers (issue 5); until
             # then such a message is recorded as failed, never reported as sent.
