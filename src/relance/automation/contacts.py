@@ -7,15 +7,39 @@ Saleor's ``PT_BR`` or ``EN_GB`` into that form.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+#: E.164: a ``+``, a country code not starting with 0, at most 15 digits in all.
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+#: Separators people and platforms put in phone numbers (removed before checking E.164).
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+
 
 def normalise_email(email: str) -> str:
     """Trim and lower-case an address (the whole address: providers treat it case-insensitively)."""
     return email.strip().lower()
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """``"+33 6 12-34-56-78"`` → ``"+33612345678"``; ``None``/blank → ``None``.
+
+    Raises:
+        ValueError: not an international E.164 number once spaces, dots, dashes and brackets
+            are removed (a national number such as ``06 12 34 56 78`` is refused: its country
+            is unknown).
+    """
+    if phone is None or not phone.strip():
+        return None
+    compact = _PHONE_SEPARATORS.sub("", phone.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not E164.match(compact):
+        raise ValueError("not an international phone number (E.164, e.g. +33612345678)")
+    return compact
 
 
 def normalise_language(code: str | None) -> str | None:
@@ -39,6 +63,11 @@ class ContactUpdate(BaseModel):
     language: str | None = None
     country: str | None = None
     platform_user_id: str | None = None
+    #: E.164 (``+33612345678``), normalised from common spellings.
+    phone: str | None = None
+    gender: str | None = Field(default=None, max_length=16)
+    #: An IANA time zone name (``Europe/Paris``).
+    time_zone: str | None = Field(default=None, max_length=64)
 
     @field_validator("email")
     @classmethod
@@ -52,6 +81,11 @@ class ContactUpdate(BaseModel):
     def _normalise_language(cls, value: str | None) -> str | None:
         return normalise_language(value)
 
+    @field_validator("phone")
+    @classmethod
+    def _normalise_phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value)
+
 
 @dataclass(frozen=True, slots=True)
 class ContactProfile:
@@ -63,16 +97,28 @@ class ContactProfile:
     language: str | None = None
     country: str | None = None
     platform_user_id: str | None = None
+    phone: str | None = None
+    gender: str | None = None
+    time_zone: str | None = None
     orders_count: int = 0
     total_spent: Decimal = Decimal(0)
+
+
+#: The profile fields a :class:`ContactUpdate` may tell (``None`` there means "not told").
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "language",
+    "country",
+    "platform_user_id",
+    "phone",
+    "gender",
+    "time_zone",
+)
 
 
 def merge_contact(current: ContactProfile | None, update: ContactUpdate) -> ContactProfile:
     """The contact after ``update``: told fields replace, untold fields are kept. Pure."""
     base = current or ContactProfile(email=update.email)
-    told = {
-        name: value
-        for name in ("first_name", "last_name", "language", "country", "platform_user_id")
-        if (value := getattr(update, name)) is not None
-    }
+    told = {name: value for name in PROFILE_FIELDS if (value := getattr(update, name)) is not None}
     return replace(base, **told)
