@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 from gql import GraphQLRequest
 from graphql import GraphQLError
@@ -70,6 +71,33 @@ def test_5xx_answers_are_retried_with_growing_waits(fake_saleor: FakeSaleor) -> 
     assert app_id == fake_saleor.app_id
     assert fake_saleor.operations() == ["AppId", "AppId", "AppId"]
     assert sleeps == [0.375, 0.75]
+
+
+def test_a_rate_limit_is_retried_after_the_time_it_asks_for() -> None:
+    # given a proxy in front of Saleor that answers 429 with Retry-After once
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "3"}, json={"errors": [{"message": "slow"}]}),
+        httpx.Response(200, json={"data": {"app": {"id": "QXBwOjE="}}}),
+    ]
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answers.pop(0)
+
+    sleeps: list[float] = []
+    api = SaleorApi(
+        "https://shop.example.com/graphql/",
+        "token",
+        sleep=sleeps.append,
+        jitter=lambda: 0.0,
+        transport=httpx.MockTransport(handler),
+    )
+    # when the app id is asked, then it comes after waiting what the proxy asked
+    with api:
+        assert api.app_id() == "QXBwOjE="
+    assert sleeps == [3.0]
+    assert len(sent) == 2
 
 
 def test_retries_are_bounded(fake_saleor: FakeSaleor) -> None:
