@@ -319,7 +319,9 @@ def test_signed_in_with_an_api_token_a_merchant_creates_and_publishes_a_campaign
 
     # when they create a second campaign from the template
     page.get_by_label(f"Name of the new {TEMPLATE} campaign").fill("Thank you, second edition")
-    page.get_by_role("button", name="Create campaign").click()
+    page.get_by_role("listitem").filter(has_text="Post-purchase thank you").get_by_role(
+        "button", name="Create campaign"
+    ).click()
     # then it is listed as a draft, with a button to publish it
     second = rows.filter(has_text="Thank you, second edition")
     expect(second.locator("td").nth(1)).to_have_text("Draft")
@@ -363,7 +365,10 @@ def test_a_refused_token_and_a_failed_publish_are_explained(
         name="Winter sale",
         description="",
         definition=POST_PURCHASE.definition.model_copy(
-            update={"steps": (SendEmailStep(id="thank_you", design="winter_sale"),)}
+            update={
+                "entry_step": "thank_you",
+                "steps": (SendEmailStep(id="thank_you", design="winter_sale"),),
+            }
         ),
     )
     seed_campaign(runtime, demo.store_id, template=broken, published=False)
@@ -433,7 +438,9 @@ def test_inside_the_dashboard_the_page_works_with_the_handshake_token(
     shot(page, "7-dashboard", request)
 
     # when a user with MANAGE_USERS creates a campaign from there
-    app.get_by_role("button", name="Create campaign").click()
+    app.get_by_role("listitem").filter(has_text="Post-purchase thank you").get_by_role(
+        "button", name="Create campaign"
+    ).click()
     # then it is created for this store
     expect(app.locator("#campaign-rows tr")).to_have_count(2)
     expect(app.locator("#campaign-rows tr").filter(has_text="Draft")).to_have_count(1)
@@ -455,7 +462,11 @@ def test_inside_the_dashboard_the_page_works_with_the_handshake_token(
     page.evaluate("t => send({type: 'tokenRefresh', payload: {token: t}})", reader)
     # then the page uses it from then on: read-only, and the next call carries it
     expect(app.get_by_text("You can see campaigns but not change them")).to_be_visible()
-    expect(app.get_by_role("button", name="Create campaign")).to_be_disabled()
+    expect(
+        app.get_by_role("listitem")
+        .filter(has_text="Post-purchase thank you")
+        .get_by_role("button", name="Create campaign")
+    ).to_be_disabled()
     with page.expect_request(lambda r: r.url.endswith("/graphql")) as refreshed:
         app.get_by_role("button", name="Refresh").click()
     assert refreshed.value.all_headers()["authorization-bearer"] == reader
@@ -566,6 +577,10 @@ def test_a_store_without_campaigns_sees_the_loading_then_the_empty_state(
     page.unroute("**/graphql")
     expect(page.get_by_text("No campaigns yet")).to_be_visible()
     expect(page.locator("#campaigns")).to_be_hidden()
-    expect(page.get_by_role("button", name="Create campaign")).to_be_enabled()
+    expect(
+        page.get_by_role("listitem")
+        .filter(has_text="Post-purchase thank you")
+        .get_by_role("button", name="Create campaign")
+    ).to_be_enabled()
     expect(page.locator("#campaigns-card")).not_to_have_attribute("aria-busy", "true")
     shot(page, "12-empty", request)

@@ -22,7 +22,7 @@ def test_the_packaged_library_has_the_post_purchase_design_in_three_languages() 
     designs = library.known_designs()
     # then the post-purchase design exists in English, French and German
     assert "post_purchase" in designs
-    assert library.languages("post_purchase") == {"en", "fr", "de"}
+    assert library.languages("post_purchase") == {"en", "fr", "de", "es", "it"}
 
 
 def test_source_holds_mjml_text_and_subject_of_one_language() -> None:
@@ -66,7 +66,7 @@ def test_a_language_needs_all_three_parts(designs: Path) -> None:
     # when listing its languages
     languages = library.languages("post_purchase")
     # then French is not offered
-    assert languages == {"en", "de"}
+    assert languages == {"en", "de", "es", "it"}
     with pytest.raises(DesignNotFound):
         library.source("post_purchase", "fr")
 
