@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from relance.graphql.mutations import campaign_create_from_template, campaign_publish
+from relance.graphql.mutations import (
+    campaign_create,
+    campaign_create_from_template,
+    campaign_dry_run,
+    campaign_import,
+    campaign_publish,
+    campaign_revert,
+    campaign_stop,
+    campaign_update_draft,
+    campaign_validate,
+)
 
 
 @strawberry.type(
@@ -14,8 +24,15 @@ from relance.graphql.mutations import campaign_create_from_template, campaign_pu
     )
 )
 class Mutation:
+    campaign_create = campaign_create.field
     campaign_create_from_template = campaign_create_from_template.field
+    campaign_import = campaign_import.field
+    campaign_update_draft = campaign_update_draft.field
+    campaign_validate = campaign_validate.field
     campaign_publish = campaign_publish.field
+    campaign_stop = campaign_stop.field
+    campaign_revert = campaign_revert.field
+    campaign_dry_run = campaign_dry_run.field
 
 
 __all__ = ["Mutation"]

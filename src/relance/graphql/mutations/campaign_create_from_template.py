@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from relance.automation.library import TEMPLATES
 from relance.graphql.context import Info
-from relance.graphql.errors import CampaignError, CampaignErrorCode
+from relance.graphql.errors import CampaignError, CampaignErrorCode, error
 from relance.graphql.permissions import CanManage, IsAdmin
-from relance.graphql.types import Campaign, campaign_type
+from relance.graphql.types import Campaign, load_campaign
 from relance.store.repositories import campaigns as campaign_repo
 
 
@@ -26,13 +26,9 @@ async def campaign_create_from_template(
     if template is None:
         return CampaignCreateFromTemplate(
             campaign=None,
-            errors=[
-                CampaignError(
-                    field="templateKey",
-                    code=CampaignErrorCode.NOT_FOUND,
-                    message=f"no template {template_key!r}",
-                )
-            ],
+            errors=error(
+                "templateKey", CampaignErrorCode.NOT_FOUND, f"no template {template_key!r}"
+            ),
         )
     store_id = info.context.store_id
     now = info.context.runtime.clock()
@@ -42,15 +38,11 @@ async def campaign_create_from_template(
             row = campaign_repo.create_from_template(
                 session, store_id=store_id, template=template, name=name, now=now
             )
-        except campaign_repo.CampaignNameError as error:
+        except campaign_repo.CampaignNameError as problem:
             return CampaignCreateFromTemplate(
-                campaign=None,
-                errors=[
-                    CampaignError(field="name", code=CampaignErrorCode.INVALID, message=str(error))
-                ],
+                campaign=None, errors=error("name", CampaignErrorCode.INVALID, str(problem))
             )
-        [summary] = campaign_repo.summarise(session, store_id, [row])
-        return CampaignCreateFromTemplate(campaign=campaign_type(summary), errors=[])
+        return CampaignCreateFromTemplate(campaign=load_campaign(session, row), errors=[])
 
     return await info.context.in_transaction(create)
 

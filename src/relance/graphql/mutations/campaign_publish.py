@@ -1,4 +1,4 @@
-"""``campaignPublish(id)``: publish a campaign's draft if it is valid."""
+"""``campaignPublish(id, mode)``: publish a campaign's draft if it is valid."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from relance.graphql.context import Info
-from relance.graphql.errors import CampaignError, CampaignErrorCode, errors_from_violations
-from relance.graphql.ids import parse_id
+from relance.graphql.designs import DesignLanguages
+from relance.graphql.errors import CampaignError, errors_from_violations
+from relance.graphql.mutations._campaign import on_campaign
 from relance.graphql.permissions import CanManage, IsAdmin
-from relance.graphql.types import Campaign, campaign_type
+from relance.graphql.types import Campaign, ReleaseModeEnum, load_campaign
+from relance.store import models
 from relance.store.repositories import campaigns as campaign_repo
 
 
@@ -19,51 +21,44 @@ class CampaignPublish:
     errors: list[CampaignError]
 
 
-def _not_found(campaign_id: str) -> CampaignPublish:
-    return CampaignPublish(
-        campaign=None,
-        errors=[
-            CampaignError(
-                field="id",
-                code=CampaignErrorCode.NOT_FOUND,
-                message=f"no campaign {campaign_id!r} in this store",
-            )
-        ],
-    )
+def _failed(errors: list[CampaignError]) -> CampaignPublish:
+    return CampaignPublish(campaign=None, errors=errors)
 
 
-async def campaign_publish(info: Info, id: strawberry.ID) -> CampaignPublish:
-    store_id = info.context.store_id
-    campaign_id = parse_id(id)
-    if campaign_id is None:
-        return _not_found(id)
+async def campaign_publish(
+    info: Info, id: strawberry.ID, mode: ReleaseModeEnum = ReleaseModeEnum.DRAIN
+) -> CampaignPublish:
     runtime = info.context.runtime
     now = runtime.clock()
 
-    def publish(session: Session) -> CampaignPublish:
-        row = campaign_repo.get_campaign(session, store_id, campaign_id)
-        if row is None:
-            return _not_found(id)
+    def publish(session: Session, row: models.Campaign) -> CampaignPublish:
         # Reads the design folders: in the worker thread, like the database work.
-        known_designs = runtime.renderer.library.known_designs()
+        designs = DesignLanguages(runtime.renderer.library)
         violations = campaign_repo.publish(
-            session, campaign=row, now=now, known_designs=known_designs
+            session,
+            campaign=row,
+            now=now,
+            designs=designs,
+            mode=campaign_repo.ReleaseMode(mode.value),
         )
         if violations:
-            return CampaignPublish(campaign=None, errors=errors_from_violations(violations))
-        [summary] = campaign_repo.summarise(session, store_id, [row])
-        return CampaignPublish(campaign=campaign_type(summary), errors=[])
+            return _failed(errors_from_violations(violations))
+        return CampaignPublish(campaign=load_campaign(session, row), errors=[])
 
-    return await info.context.in_transaction(publish)
+    return await on_campaign(info, id, publish, _failed)
 
 
 field = strawberry.mutation(
     resolver=campaign_publish,
     permission_classes=[IsAdmin, CanManage],
     description=(
-        "Publish the campaign's draft: it becomes the PUBLISHED version, the previously published "
-        "one DRAINING (contacts inside finish it), the campaign ACTIVE. If the draft is invalid "
-        "nothing changes and errors give each violation's path. An id of another store is "
-        "NOT_FOUND. Needs MANAGE_USERS (Dashboard) or an API token."
+        "Publish the campaign's draft: it becomes the PUBLISHED version and the campaign ACTIVE "
+        "(a STOPPED campaign starts again). The version it replaces stops taking contacts: with "
+        "DRAIN (default) it is DRAINING until the contacts inside finish it; with STOP it is "
+        "RETIRED at once, its contacts (and those of any DRAINING version) exit with end reason "
+        "version_replaced and their unsent messages are cancelled. If the draft is invalid "
+        "nothing changes and errors give every violation with its path; NO_DRAFT without a "
+        "draft. Of concurrent publishes of one draft exactly one succeeds. Needs MANAGE_USERS "
+        "(Dashboard) or an API token."
     ),
 )
