@@ -8,6 +8,7 @@ import dramatiq
 
 from relance.channels.smtp import SmtpTransport
 from relance.demo.discounts import DemoDiscountProvider
+from relance.plugin.saleor.discounts import SaleorDiscountProvider
 from relance.runtime import Runtime
 from relance.settings import Settings
 from relance.store.crypto import SecretBox
@@ -48,7 +49,10 @@ def build_process(settings: Settings) -> Process:
         email_transport=SmtpTransport(smtp_url(settings)),
         renderer=EmailRenderer(DesignLibrary()),
         secrets=SecretBox(settings.secret_key),
-        discount_providers={StoreKind.DEMO: DemoDiscountProvider()},
+        discount_providers={
+            StoreKind.DEMO: DemoDiscountProvider(),
+            StoreKind.SALEOR: SaleorDiscountProvider(),
+        },
     )
     set_runtime(runtime)
     return Process(runtime=runtime, broker=broker, actors=actors)

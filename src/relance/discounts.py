@@ -71,6 +71,13 @@ class DiscountError(Exception):
         self.transient = transient
 
 
+class DiscountAccessRefused(DiscountError):
+    """The platform refused the store's token (never transient): the store is disconnected."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformAccess:
     """How to reach one store's platform: its API URL and (decrypted) app token."""

@@ -33,7 +33,13 @@ from relance.automation.engine import (
     TraceEntry,
     advance,
 )
-from relance.discounts import DiscountError, DiscountRequest, PlatformAccess, discount_code
+from relance.discounts import (
+    DiscountAccessRefused,
+    DiscountError,
+    DiscountRequest,
+    PlatformAccess,
+    discount_code,
+)
 from relance.runtime import Runtime
 from relance.store.models import (
     CampaignVersion,
@@ -48,6 +54,7 @@ from relance.store.models import (
 from relance.store.repositories.contact_actions import apply_contact_actions
 from relance.store.repositories.enrollments import add_trace, definition_of, end_enrollment
 from relance.store.repositories.facts import load_situation
+from relance.store.repositories.stores import mark_disconnected
 from relance.store.upsert import insert_ignoring_conflict
 from relance.tasks.leases import LEASE
 
@@ -267,6 +274,9 @@ def _create_discount(runtime: Runtime, enrollment_id: UUID, suspended: _Suspende
             )
         issued = provider.create(suspended.access, suspended.request)
     except DiscountError as error:
+        if isinstance(error, DiscountAccessRefused):
+            with runtime.sessions() as session, session.begin():
+                mark_disconnected(session, UUID(suspended.access.store_id), runtime.clock())
         return _discount_failed(runtime, enrollment_id, suspended, error)
     now = runtime.clock()
     with runtime.sessions() as session, session.begin():

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from relance.discounts import DiscountError, DiscountRequest, IssuedDiscount, PlatformAccess
+from relance.discounts import (
+    DiscountAccessRefused,
+    DiscountError,
+    DiscountRequest,
+    IssuedDiscount,
+    PlatformAccess,
+)
 from relance.plugin.saleor.client import SaleorApi
 from relance.plugin.saleor.documents import SaleorModel, load_document
 from relance.plugin.saleor.errors import (
@@ -38,14 +44,6 @@ __all__ = [
 
 #: Saleor's ``Voucher.name`` column length.
 NAME_MAX_LENGTH = 255
-
-
-class DiscountAccessRefused(DiscountError):
-    """Saleor refused the store's token (never transient). The caller records it with
-    :func:`relance.store.repositories.stores.mark_disconnected` for ``access.store_id``."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, transient=False)
 
 
 # -- answers ---------------------------------------------------------------------------------
