@@ -200,6 +200,7 @@ def seed_enrollment(
             ended_at=None if active else at,
             end_reason=None if active else "completed",
             context={},
+            trace_seq=len(trace),
             created_at=at,
             updated_at=at,
         )
@@ -219,6 +220,7 @@ def seed_enrollment(
         session.add_all(
             TraceRecord(
                 enrollment_id=enrollment.id,
+                seq=index + 1,
                 at=at + timedelta(minutes=index),
                 step_id=step_id,
                 action=action,

@@ -525,11 +525,13 @@ def test_publishing_with_stop_removes_everyone_from_the_old_versions(
             [trace] = session.scalars(
                 select(TraceRecord).where(TraceRecord.enrollment_id == enrollment_id)
             )
-            assert (trace.action, trace.detail, trace.at) == (
+            assert (trace.action, trace.detail, trace.at, trace.seq) == (
                 "exited",
                 repo.VERSION_REPLACED,
                 clock.now,
+                1,
             )
+            assert gone.trace_seq == 1
         # and only their unsent messages were cancelled
         statuses = {(m.enrollment_id, m.status): m.error for m in session.scalars(select(Message))}
         assert statuses == {
@@ -794,16 +796,20 @@ def test_traces_come_newest_first_and_bounded(runtime: Runtime, clock: Clock) ->
         campaign = create_simple(session, store_id, clock)
         one = enroll(session, campaign)
         two = enroll(session, campaign)
-        for minute in range(5):
+        # five entries, the last three of one instant: their seq keeps their order
+        for number in range(5):
             session.add(
                 TraceRecord(
                     enrollment_id=one.id,
-                    at=clock.now + timedelta(minutes=minute),
-                    step_id=f"s{minute}",
-                    action="waited",
+                    seq=number + 1,
+                    at=clock.now + timedelta(minutes=min(number, 2)),
+                    step_id=f"s{number}",
+                    action="wait",
                 )
             )
-        session.add(TraceRecord(enrollment_id=two.id, at=clock.now, step_id="x", action="entered"))
+        session.add(
+            TraceRecord(enrollment_id=two.id, seq=1, at=clock.now, step_id="x", action="entered")
+        )
     with runtime.sessions() as session:
         page = repo.list_enrollments(session, store_id, trace_limit=3)
         traces = {view.enrollment.id: [r.step_id for r in view.trace] for view in page.items}

@@ -579,15 +579,14 @@ def list_enrollments(
 def _traces(
     session: Session, enrollment_ids: list[UUID], limit: int
 ) -> dict[UUID, tuple[TraceRecord, ...]]:
-    """The ``limit`` newest trace entries of each enrollment, newest first, in one query."""
+    """The ``limit`` newest trace entries of each enrollment, newest first (by ``seq``: entries
+    of one instant keep their order), in one query."""
     if not enrollment_ids or limit == 0:
         return {}
+    newest_first = (TraceRecord.seq.desc(), TraceRecord.at.desc(), TraceRecord.id.desc())
     rank = (
         func.row_number()
-        .over(
-            partition_by=TraceRecord.enrollment_id,
-            order_by=(TraceRecord.at.desc(), TraceRecord.id.desc()),
-        )
+        .over(partition_by=TraceRecord.enrollment_id, order_by=newest_first)
         .label("rank")
     )
     ranked = (
@@ -597,7 +596,7 @@ def _traces(
         select(TraceRecord)
         .join(ranked, ranked.c.id == TraceRecord.id)
         .where(ranked.c.rank <= limit)
-        .order_by(TraceRecord.enrollment_id, TraceRecord.at.desc(), TraceRecord.id.desc())
+        .order_by(TraceRecord.enrollment_id, *newest_first)
     )
     grouped: dict[UUID, list[TraceRecord]] = {}
     for record in records:
@@ -943,9 +942,9 @@ def exit_enrollments(
     session: Session, version_ids: Collection[UUID], *, reason: str, now: datetime
 ) -> int:
     """Remove every ACTIVE enrollment of these versions: EXITED with ``reason``, ``ended_at``
-    now, no wake-up, a trace entry ``exited``; their PENDING messages become CANCELLED. Bumps
-    each row's revision, so a worker holding a stale copy fails instead of overwriting. Returns
-    how many left. The caller commits.
+    now, no wake-up, a trace entry ``exited`` (numbered next); their PENDING messages become
+    CANCELLED. Bumps each row's revision, so a worker holding a stale copy fails instead of
+    overwriting. Returns how many left. The caller commits.
     """
     if not version_ids:
         return 0
@@ -963,11 +962,12 @@ def exit_enrollments(
             lease_until=None,
             updated_at=now,
             revision=Enrollment.revision + 1,
+            trace_seq=Enrollment.trace_seq + 1,
         )
-        .returning(Enrollment.id, Enrollment.step_id)
+        .returning(Enrollment.id, Enrollment.step_id, Enrollment.trace_seq)
         .execution_options(synchronize_session=False)
     ).all()
-    for chunk in _chunks([enrollment_id for enrollment_id, _ in ended]):
+    for chunk in _chunks([enrollment_id for enrollment_id, _, _ in ended]):
         session.execute(
             update(Message)
             .where(Message.enrollment_id.in_(chunk), Message.status == MessageStatus.PENDING)
@@ -981,12 +981,13 @@ def exit_enrollments(
                 {
                     "id": uuid.uuid4(),
                     "enrollment_id": enrollment_id,
+                    "seq": seq,
                     "at": now,
                     "step_id": step_id or "",
                     "action": "exited",
                     "detail": reason,
                 }
-                for enrollment_id, step_id in ended
+                for enrollment_id, step_id, seq in ended
             ],
         )
     return len(ended)
