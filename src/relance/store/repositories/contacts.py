@@ -9,7 +9,12 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relance.automation.contacts import ContactProfile, ContactUpdate, merge_contact
+from relance.automation.contacts import (
+    PROFILE_FIELDS,
+    ContactProfile,
+    ContactUpdate,
+    merge_contact,
+)
 from relance.automation.events import OrderSnapshot
 from relance.store.models import Contact, Purchase
 from relance.store.upsert import insert_ignoring_conflict
@@ -19,13 +24,9 @@ def profile_of(contact: Contact) -> ContactProfile:
     """The pure-core view of a contact row."""
     return ContactProfile(
         email=contact.email,
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        language=contact.language,
-        country=contact.country,
-        platform_user_id=contact.platform_user_id,
         orders_count=contact.orders_count,
         total_spent=contact.total_spent,
+        **{name: getattr(contact, name) for name in PROFILE_FIELDS},
     )
 
 
@@ -61,11 +62,8 @@ def upsert_contact(
         .execution_options(populate_existing=True)
     ).one()
     merged = merge_contact(profile_of(contact), update)
-    contact.first_name = merged.first_name
-    contact.last_name = merged.last_name
-    contact.language = merged.language
-    contact.country = merged.country
-    contact.platform_user_id = merged.platform_user_id
+    for name in PROFILE_FIELDS:
+        setattr(contact, name, getattr(merged, name))
     contact.updated_at = now
     return contact
 
