@@ -547,3 +547,43 @@ def test_an_uninstalled_store_sends_nothing_more(shop: Shop) -> None:
         "store_uninstalled",
     )
     assert len(shop.rows(Contact)) == 1  # its data stays until the operator purges it
+
+
+def test_an_exit_condition_removes_the_contact_when_another_campaign_tags_it(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "exit_rules": [
+                {
+                    "type": "condition",
+                    "condition": {"type": "tags", "op": "has_any", "tags": ["vip"]},
+                }
+            ],
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 86400, "next": "hello"},
+                email_step("hello"),
+            ],
+        },
+        name="nurture",
+    )
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["order.placed"]},
+            "entry_step": "tag",
+            "steps": [
+                {
+                    "type": "update_contact",
+                    "id": "tag",
+                    "actions": [{"op": "add_tag", "tag": "vip"}],
+                }
+            ],
+        },
+        name="vip",
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    nurture = [e for e in shop.rows(Enrollment) if e.end_reason == "exit_condition"]
+    assert len(nurture) == 1
+    shop.later(days=2)
+    assert shop.sink.received == []

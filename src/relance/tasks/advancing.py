@@ -56,6 +56,7 @@ from relance.store.repositories.enrollments import add_trace, definition_of, end
 from relance.store.repositories.facts import load_situation
 from relance.store.repositories.stores import mark_disconnected
 from relance.store.upsert import insert_ignoring_conflict
+from relance.tasks.exits import apply_exit_rules
 from relance.tasks.leases import LEASE
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,15 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
                         enrollment.id,
                         [TraceEntry(command.step_id, "contact_updated", "; ".join(done))],
                         now,
+                    )
+                    apply_exit_rules(
+                        session,
+                        store,
+                        contact,
+                        event_type=None,
+                        event_context=None,
+                        now=now,
+                        skip=enrollment.id,
                     )
                 case ScheduleWakeup():
                     enrollment.step_id = command.step_id

@@ -13,7 +13,6 @@ enrolls the contact (trigger, test mode, entry filter, entry limit, repeatabilit
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -21,22 +20,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relance.automation.conditions import Channel, ConsentStatus
-from relance.automation.engine import TraceEntry
 from relance.automation.events import DomainEvent, EventType
-from relance.automation.matching import decide_entry, exit_reason
+from relance.automation.matching import decide_entry
 from relance.runtime import Runtime
 from relance.store.models import Contact, Event, EventStatus, Store
 from relance.store.repositories.contacts import record_purchases, set_consent, upsert_contact
 from relance.store.repositories.enrollments import (
-    active_enrollments_of,
-    add_trace,
     create_enrollment,
     definition_of,
-    end_enrollment,
     history,
     published_versions,
 )
 from relance.store.repositories.facts import load_facts, sending_policy
+from relance.tasks.exits import apply_exit_rules
 from relance.tasks.leases import LEASE
 
 logger = logging.getLogger(__name__)
@@ -58,7 +54,14 @@ def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
         contact = upsert_contact(session, row.store_id, event.contact, now)
         _update_contact(session, contact, event, row.id, now)
         context = event.context()
-        _apply_exit_rules(session, store, contact, event, now)
+        apply_exit_rules(
+            session,
+            store,
+            contact,
+            event_type=event.type.value,
+            event_context=context,
+            now=now,
+        )
         created = _enroll(session, store, contact, event, row.id, context, now)
         row.contact_id = contact.id
         row.status = EventStatus.PROCESSED
@@ -78,42 +81,6 @@ def _update_contact(
         status = contact.consents.get(Channel.EMAIL, {}).get("status") if contact.consents else None
         if status != ConsentStatus.SUBSCRIBED:
             set_consent(contact, Channel.EMAIL, ConsentStatus.SUBSCRIBED, f"event:{event_id}", now)
-
-
-def _apply_exit_rules(
-    session: Session, store: Store, contact: Contact, event: DomainEvent, now: datetime
-) -> None:
-    active = active_enrollments_of(session, store.id, contact.id)
-    if not active:
-        return
-    policy = sending_policy(store)
-    definitions = {version.id: definition_of(version) for _, version in active}
-    base = load_facts(
-        session,
-        contact,
-        definitions=list(definitions.values()),
-        policy=policy,
-        event=None,
-        now=now,
-    )
-    for enrollment, version in active:
-        facts = replace(base, event=_merged_context(enrollment.context, event))
-        reason = exit_reason(definitions[version.id], event.type.value, facts, now)
-        if reason is None:
-            continue
-        end_enrollment(session, enrollment, reason=reason, exited=True, now=now)
-        add_trace(
-            session,
-            enrollment.id,
-            [TraceEntry(enrollment.step_id or "", "exited", reason)],
-            now,
-        )
-
-
-def _merged_context(enrollment_context: dict[str, object], event: DomainEvent) -> dict[str, object]:
-    """An exit rule's ``where`` reads the new event's context; the enrollment's own context stays
-    reachable under ``enrollment``."""
-    return {**event.context(), "enrollment": enrollment_context}
 
 
 def _enroll(
