@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from relance.plugin.saleor import webhooks
+from relance.plugin.saleor.signature import legacy_signature
 from relance.runtime import Runtime
-from relance.store.models import Event, Store, StoreStatus
-from tests.fixtures.runtime import Clock, RecordingDispatcher
+from relance.store.models import Checkout, CheckoutStatus, Contact, Event, Store, StoreStatus
+from relance.tasks.checkouts import raise_abandoned_checkouts
+from tests.fixtures.runtime import Clock, InlineDispatcher, RecordingDispatcher
 from tests.fixtures.saleor import (
     FakeSaleor,
     SaleorSigner,
@@ -28,6 +32,7 @@ from tests.fixtures.saleor import (
     serve,
     unreachable_database_url,
 )
+from tests.plugin.saleor.bodies import body_for, event_data
 
 MakeRuntime = Callable[..., Runtime]
 JWKS_PATH = "/.well-known/jwks.json"
@@ -188,7 +193,7 @@ def test_a_payload_without_email_names_the_field(
 
 
 def test_an_event_relance_does_not_handle_is_acknowledged_and_ignored(installed: Installed) -> None:
-    response = post_webhook(installed.client, installed.fake, "checkout_updated", b'{"x": 1}')
+    response = post_webhook(installed.client, installed.fake, "product_updated", b'{"x": 1}')
     assert response.status_code == 200
     assert response.json() == {"accepted": False, "reason": "ignored"}
     assert installed.events() == []
@@ -327,10 +332,280 @@ def test_database_lost_while_recording_answers_503(
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("INSERT INTO events", {}, ConnectionRefusedError("refused"))
 
-    monkeypatch.setattr(webhooks, "accept_event", unreachable)
+    monkeypatch.setattr(webhooks, "accept_domain_event", unreachable)
     # when a delivery arrives, then Saleor is told to retry
     response = post_webhook(
         installed.client, installed.fake, "order_created", sample_body("order_created")
     )
     assert response.status_code == 503
     assert installed.dispatched == []
+
+
+# -- every subscribed event, as Saleor sends it (bodies built on the real schema) ------------
+
+#: Saleor event → the domain event it is recorded as.
+RECORDED_AS = {
+    "ORDER_CREATED": "order.placed",
+    "ORDER_FULLY_PAID": "order.paid",
+    "ORDER_CANCELLED": "order.cancelled",
+    "ORDER_FULLY_REFUNDED": "order.refunded",
+    "CUSTOMER_CREATED": "customer.signed_up",
+    "CUSTOMER_UPDATED": "customer.updated",
+    "ACCOUNT_CONFIRMED": "customer.confirmed",
+    "CUSTOMER_DELETED": "customer.deleted",
+    "ACCOUNT_DELETED": "customer.deleted",
+}
+
+
+def send(installed: Installed, event: str, data: dict[str, Any] | None = None) -> httpx.Response:
+    """POST relance's subscription body for ``event`` (``"ORDER_CREATED"``), signed."""
+    return post_webhook(installed.client, installed.fake, event.lower(), body_for(event, data))
+
+
+@pytest.mark.parametrize("event", sorted(RECORDED_AS))
+def test_each_event_is_recorded_once_whatever_saleor_retries(
+    installed: Installed, event: str
+) -> None:
+    # given a delivery Saleor sends, then sends again (a timeout on its side, or a duplicate)
+    first = send(installed, event)
+    retry = send(installed, event)
+    # then both are acknowledged, the second as a duplicate
+    assert first.status_code == retry.status_code == 200
+    assert first.json() == {"accepted": True, "duplicate": False}
+    assert retry.json() == {"accepted": True, "duplicate": True}
+    # and one event of the right type is in the inbox, the only one ever dispatched (again
+    # for the retry, as it is still pending here: processing it twice does nothing more)
+    [recorded] = installed.events()
+    assert recorded.type == RECORDED_AS[event]
+    assert {event_id for _, event_id in installed.dispatched} == {recorded.id}
+
+
+def test_a_body_with_resolver_errors_but_its_data_is_recorded(installed: Installed) -> None:
+    # given Saleor could not resolve one field (it adds a top-level "errors" list)
+    data = json.loads(body_for("ORDER_CREATED"))
+    data["errors"] = [{"message": "Cannot resolve thumbnail"}]
+    response = post_webhook(
+        installed.client, installed.fake, "order_created", json.dumps(data).encode()
+    )
+    assert response.json() == {"accepted": True, "duplicate": False}
+
+
+@pytest.fixture
+def processing(
+    database_url: str, make_runtime: MakeRuntime, fake_saleor: FakeSaleor
+) -> Iterator[Installed]:
+    """Like ``installed``, but each recorded event is processed at once (contacts updated)."""
+    dispatcher = InlineDispatcher()
+    runtime = make_runtime(database_url, dispatcher=dispatcher)
+    dispatcher.runtime = runtime
+    store = install_store(runtime, fake_saleor)
+    with serve(saleor_app(runtime)) as client:
+        yield Installed(runtime, store, client, fake_saleor)
+
+
+def contact_of(installed: Installed, email: str) -> Contact:
+    with installed.runtime.sessions() as session:
+        contact = session.scalars(
+            select(Contact).where(Contact.store_id == installed.store.id, Contact.email == email)
+        ).one()
+        session.expunge(contact)
+        return contact
+
+
+def test_a_customer_signing_up_then_editing_their_account_keeps_the_contact_current(
+    processing: Installed,
+) -> None:
+    # when Lena signs up (German), then changes her name and address
+    assert send(processing, "CUSTOMER_CREATED").status_code == 200
+    lena = contact_of(processing, "lena.schmidt@example.de")
+    assert (lena.first_name, lena.last_name, lena.language) == ("Lena", "Schmidt", "de")
+    assert lena.platform_user_id == "VXNlcjo1MTAy"
+    assert send(processing, "CUSTOMER_UPDATED").status_code == 200
+    # then the contact follows
+    lena = contact_of(processing, "lena.schmidt@example.de")
+    assert (lena.last_name, lena.country, lena.language) == ("Schmidt-Weber", "AT", "de")
+    # and her consent stays relance's own (Saleor's newsletter metadata is not read)
+    assert lena.consents == {}
+
+
+def test_a_confirmed_account_is_a_french_contact(processing: Installed) -> None:
+    assert send(processing, "ACCOUNT_CONFIRMED").status_code == 200
+    hugo = contact_of(processing, "hugo.martin@example.fr")
+    assert (hugo.first_name, hugo.language) == ("Hugo", "fr")
+
+
+def test_an_order_counts_once_in_the_contacts_stats(processing: Installed) -> None:
+    # given the same order delivered twice
+    send(processing, "ORDER_CREATED")
+    send(processing, "ORDER_CREATED")
+    # then it counts once
+    jonas = contact_of(processing, "jonas.becker@example.de")
+    assert (jonas.orders_count, str(jonas.total_spent), jonas.language) == (1, "132.90", "de")
+
+
+# -- checkouts ----------------------------------------------------------------------------
+
+
+def checkout_at(moment: datetime, **changes: Any) -> dict[str, Any]:
+    """The French sample checkout, last updated at ``moment``."""
+    data = event_data("CHECKOUT_UPDATED")
+    data["checkout"]["updatedAt"] = moment.isoformat()
+    data["checkout"].update(changes)
+    return data
+
+
+def configure_store(installed: Installed, **values: Any) -> None:
+    with installed.runtime.sessions() as session, session.begin():
+        session.execute(update(Store).where(Store.id == installed.store.id).values(**values))
+
+
+def checkout_row(installed: Installed) -> Checkout:
+    with installed.runtime.sessions() as session:
+        row = session.scalars(select(Checkout).where(Checkout.store_id == installed.store.id)).one()
+        session.expunge(row)
+        return row
+
+
+def test_an_abandoned_french_checkout_fires_and_its_order_is_a_recovery(
+    installed: Installed, clock: Clock
+) -> None:
+    # given a store with a storefront URL template for its French channel
+    configure_store(
+        installed,
+        storefront_urls={
+            "boutique-fr": {"checkout": "https://boutique.example.fr/{lang}/panier?token={token}"}
+        },
+    )
+    # when Saleor reports Camille's checkout (CHECKOUT_CREATED, then an update)
+    t0 = clock.now
+    created = send(installed, "CHECKOUT_CREATED", checkout_at(t0))
+    assert created.json() == {"accepted": True, "duplicate": False, "checkout": "open"}
+    updated = send(installed, "CHECKOUT_UPDATED", checkout_at(t0 + timedelta(minutes=2)))
+    assert updated.json() == {"accepted": True, "duplicate": False, "checkout": "open"}
+    # and an older delivery is retried late
+    late = send(installed, "CHECKOUT_UPDATED", checkout_at(t0 + timedelta(minutes=1)))
+    assert late.json() == {"accepted": True, "duplicate": True, "checkout": "open"}
+    # then it is watched until an hour after its last update
+    assert checkout_row(installed).due_at == t0 + timedelta(minutes=62)
+    assert [e.type for e in installed.events()] == ["checkout.updated", "checkout.updated"]
+    # and the sweep declares it abandoned then, with French names and a link back
+    clock.advance(minutes=62)
+    assert raise_abandoned_checkouts(installed.runtime) == 1
+    [abandoned] = [e for e in installed.events() if e.type == "cart.abandoned"]
+    cart = abandoned.payload["cart"]
+    assert [line["product_name"] for line in cart["lines"]] == [
+        "Pull en laine mérinos",
+        "T-shirt en coton bio",
+    ]
+    assert cart["recovery_url"] == (
+        "https://boutique.example.fr/fr/panier?token=6f1b2c9e-4d7a-4b8e-9a51-2e3f0c7d8b14"
+    )
+    assert abandoned.payload["contact"]["email"] == "camille.lefebvre@example.fr"
+    # when she orders from that checkout the next day
+    clock.advance(days=1)
+    order = event_data("ORDER_CREATED")
+    order["order"]["checkoutId"] = event_data("CHECKOUT_UPDATED")["checkout"]["id"]
+    assert send(installed, "ORDER_CREATED", order).status_code == 200
+    # then the order is attributed to the recovered checkout
+    [placed] = [e for e in installed.events() if e.type == "order.placed"]
+    assert placed.payload["properties"] == {"recovered_checkout_id": order["order"]["checkoutId"]}
+    assert checkout_row(installed).status == CheckoutStatus.RECOVERED
+
+
+def test_an_order_before_the_delay_closes_the_checkout_silently(
+    installed: Installed, clock: Clock
+) -> None:
+    send(installed, "CHECKOUT_UPDATED", checkout_at(clock.now))
+    clock.advance(minutes=10)
+    order = event_data("ORDER_CREATED")
+    order["order"]["checkoutId"] = event_data("CHECKOUT_UPDATED")["checkout"]["id"]
+    send(installed, "ORDER_CREATED", order)
+    clock.advance(hours=3)
+    assert raise_abandoned_checkouts(installed.runtime) == 0
+    assert checkout_row(installed).status == CheckoutStatus.CONVERTED
+
+
+def test_an_anonymous_checkout_is_acknowledged_but_not_watched(
+    installed: Installed, clock: Clock
+) -> None:
+    response = send(installed, "CHECKOUT_UPDATED", checkout_at(clock.now, email=None, user=None))
+    assert response.status_code == 200
+    assert response.json() == {"accepted": True, "duplicate": False}
+    assert installed.events() == []
+
+
+# -- APP_DELETED --------------------------------------------------------------------------
+
+
+def test_relance_deleted_from_saleor_uninstalls_the_store(
+    installed: Installed, clock: Clock
+) -> None:
+    # when Saleor reports that relance (its app id) was deleted
+    response = send(installed, "APP_DELETED")
+    # then the store is uninstalled and its token forgotten; nothing goes to the inbox
+    assert response.json() == {"accepted": True, "duplicate": False}
+    with installed.runtime.sessions() as session:
+        store = session.get(Store, installed.store.id)
+        assert store is not None
+        assert store.status == StoreStatus.UNINSTALLED
+        assert store.auth_token_encrypted is None
+        assert store.uninstalled_at == clock.now
+        assert store.jwks is not None  # its data is kept until the operator purges it
+    assert installed.events() == []
+    # and later deliveries are refused
+    assert send(installed, "ORDER_CREATED").status_code == 401
+
+
+def test_another_app_deleted_changes_nothing(installed: Installed) -> None:
+    data = event_data("APP_DELETED")
+    data["app"] = {"id": "QXBwOjk5", "identifier": "saleor.app.search"}
+    response = send(installed, "APP_DELETED", data)
+    assert response.json() == {"accepted": False, "reason": "another app was deleted"}
+    with installed.runtime.sessions() as session:
+        store = session.get(Store, installed.store.id)
+        assert store is not None
+        assert store.status == StoreStatus.ACTIVE
+
+
+# -- legacy HMAC signatures ----------------------------------------------------------------
+
+
+def test_a_legacy_hmac_signature_is_accepted_with_the_stores_secret(installed: Installed) -> None:
+    # given a hand-made webhook with a secretKey, known to relance
+    configure_store(
+        installed, webhook_secret_encrypted=installed.runtime.secrets.encrypt("s3cret-key")
+    )
+    body = body_for("ORDER_CREATED")
+    # when Saleor signs with it (hex HMAC-SHA256 of the body)
+    response = post_webhook(
+        installed.client,
+        installed.fake,
+        "order_created",
+        body,
+        signature=legacy_signature(body, "s3cret-key").upper(),
+    )
+    # then the delivery is accepted
+    assert response.json() == {"accepted": True, "duplicate": False}
+    # and one signed with another secret is refused
+    forged = post_webhook(
+        installed.client,
+        installed.fake,
+        "order_created",
+        body,
+        signature=legacy_signature(body, "guessed"),
+    )
+    assert forged.status_code == 401
+    assert forged.json()["error"]["code"] == "INVALID_SIGNATURE"
+
+
+def test_a_legacy_signature_without_a_stored_secret_is_refused(installed: Installed) -> None:
+    body = body_for("ORDER_CREATED")
+    response = post_webhook(
+        installed.client,
+        installed.fake,
+        "order_created",
+        body,
+        signature=legacy_signature(body, "anything"),
+    )
+    assert response.status_code == 401
+    assert installed.events() == []

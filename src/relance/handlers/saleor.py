@@ -172,7 +172,10 @@ class SaleorEndpoints:
             return error(503, "DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE)
         if not outcome.accepted:
             return JSONResponse({"accepted": False, "reason": outcome.reason})
-        return JSONResponse({"accepted": True, "duplicate": outcome.duplicate})
+        answer: dict[str, Any] = {"accepted": True, "duplicate": outcome.duplicate}
+        if outcome.checkout is not None:
+            answer["checkout"] = outcome.checkout
+        return JSONResponse(answer)
 
 
 def routes() -> list[BaseRoute]:

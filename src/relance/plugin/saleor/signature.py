@@ -5,12 +5,20 @@ headers={"kid": …}, is_payload_detached=True)`` (``saleor/core/jwt_manager.py`
 with an unencoded payload (RFC 7797). The header value is ``<b64url header>..<b64url signature>``,
 the protected header holds ``"alg": "RS256"``, ``"kid"``, ``"b64": false`` and ``"crit": ["b64"]``,
 and the signing input is ``<b64url header>.<raw body bytes>``. So the raw bytes must be verified,
-never a re-serialised JSON. The legacy HMAC (``secretKey``, deprecated since Saleor 3.5) is not
-accepted: relance's manifest never sets a secret key.
+never a re-serialised JSON.
+
+Legacy HMAC. A webhook created with a ``secretKey`` (deprecated since Saleor 3.5, still honoured:
+``saleor/webhook/transport/__init__.py::signature_for_payload``) is signed instead with the hex
+HMAC-SHA256 of the raw body under that key. relance's manifest never sets one, but a merchant
+may point a hand-made webhook at relance; it is accepted when the store has that secret
+(:func:`verify_legacy_signature`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +31,9 @@ from relance.plugin.saleor.errors import InvalidSignature, MalformedSignature, U
 ALGORITHM = "RS256"
 
 _jws = PyJWS()
+
+#: A legacy signature: 64 hex digits (HMAC-SHA256).
+_LEGACY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def _header(signature: str) -> dict[str, Any]:
@@ -82,3 +93,29 @@ def verify_webhook_signature(signature: str, body: bytes, jwks: Mapping[str, Any
         _jws.decode_complete(signature, key, algorithms=[ALGORITHM], detached_payload=body)
     except jwt.PyJWTError as exc:
         raise InvalidSignature(f"signature does not match the body ({exc})") from exc
+
+
+def is_legacy_signature(signature: str) -> bool:
+    """Whether ``signature`` has the legacy form (hex HMAC-SHA256), not a detached JWS."""
+    return bool(_LEGACY.match(signature.strip()))
+
+
+def legacy_signature(body: bytes, secret: str) -> str:
+    """The legacy ``Saleor-Signature`` of ``body``: hex HMAC-SHA256 under ``secret`` (UTF-8)."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_legacy_signature(signature: str, body: bytes, secret: str) -> None:
+    """Check a legacy ``Saleor-Signature`` (hex HMAC-SHA256 of ``body`` under ``secret``).
+
+    Constant-time comparison, case-insensitive hex.
+
+    Raises:
+        MalformedSignature: not 64 hex digits.
+        InvalidSignature: it does not match ``body`` under ``secret``.
+    """
+    if not is_legacy_signature(signature):
+        raise MalformedSignature("not a legacy signature (64 hex digits of HMAC-SHA256)")
+    expected = legacy_signature(body, secret)
+    if not hmac.compare_digest(expected, signature.strip().lower()):
+        raise InvalidSignature("the HMAC signature does not match the body")

@@ -11,8 +11,16 @@ versions whose ``kid`` is the constant ``"1"``). Refetches are limited to one pe
 hammer Saleor; the cost is that a real rotation within that interval after another failure is
 only seen once it has passed.
 
+Legacy HMAC. A signature of 64 hex digits is the legacy ``secretKey`` HMAC-SHA256 of the body;
+it is checked against the store's ``webhook_secret_encrypted`` (refused when the store has none).
+
+What a verified body becomes (:mod:`relance.plugin.saleor.mapping`): orders and customers are
+recorded in the inbox (an ``order.placed`` also closes the checkout it came from); checkouts
+update the abandoned-checkout timer (:mod:`relance.tasks.checkouts`); APP_DELETED naming this
+store's app uninstalls the store at once (its token is forgotten; its data kept).
+
 Invariant: a delivery is recorded only if its signature verified and its body mapped; recording
-is idempotent (:func:`relance.tasks.intake.accept_event`), so the same delivery twice records once.
+is idempotent (keys identify facts), so the same delivery twice records once.
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from relance.automation.events import CheckoutState, DomainEvent
 from relance.plugin.saleor.errors import (
+    InvalidSignature,
     JwksUnavailable,
     MalformedBody,
     MalformedSignature,
@@ -35,12 +45,17 @@ from relance.plugin.saleor.errors import (
     UnknownStore,
     VerificationDeferred,
 )
-from relance.plugin.saleor.mapping import MAPPERS
-from relance.plugin.saleor.signature import verify_webhook_signature
+from relance.plugin.saleor.manifest import APP_ID
+from relance.plugin.saleor.mapping import MAPPERS, AppRemoved, NothingToRecord
+from relance.plugin.saleor.signature import (
+    is_legacy_signature,
+    verify_legacy_signature,
+    verify_webhook_signature,
+)
 from relance.runtime import Runtime
 from relance.store.models import Store, StoreKind, StoreStatus
 from relance.store.repositories.stores import get_store_by_api_url, update_jwks
-from relance.tasks.intake import accept_event
+from relance.tasks.checkouts import accept_checkout, accept_domain_event
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +89,15 @@ class JwksRefreshLimiter:
 
 @dataclass(frozen=True, slots=True)
 class WebhookOutcome:
-    """What became of a verified delivery. ``reason`` is set when it was not recorded."""
+    """What became of a verified delivery. ``reason`` is set when it was not recorded;
+    ``checkout`` is the watched checkout's status after a checkout delivery (``None``: not
+    watched); ``duplicate`` is also set for a checkout delivery older than one already seen."""
 
     accepted: bool
     duplicate: bool = False
     event_id: UUID | None = None
     reason: str | None = None
+    checkout: str | None = None
 
 
 def find_store(runtime: Runtime, api_url: str) -> Store:
@@ -133,6 +151,9 @@ def verify_delivery(
             allowed yet (rate limit): it may be genuine, so the caller asks for a retry.
         sqlalchemy.exc.DBAPIError: storing refreshed keys failed.
     """
+    if is_legacy_signature(signature):
+        _verify_legacy(runtime, store, signature, body)
+        return
     try:
         verify_webhook_signature(signature, body, store.jwks or {})
     except MalformedSignature:
@@ -146,6 +167,43 @@ def verify_delivery(
         if fresh is None:
             raise
         verify_webhook_signature(signature, body, fresh)
+
+
+def _verify_legacy(runtime: Runtime, store: Store, signature: str, body: bytes) -> None:
+    """A legacy HMAC signature, with the store's ``secretKey`` (if it has one)."""
+    if not store.webhook_secret_encrypted:
+        raise InvalidSignature("a legacy HMAC signature, but the store has no webhook secret")
+    try:
+        secret = runtime.secrets.decrypt(store.webhook_secret_encrypted)
+    except ValueError as exc:
+        raise InvalidSignature("the store's webhook secret cannot be decrypted") from exc
+    verify_legacy_signature(signature, body, secret)
+
+
+def uninstall_store(runtime: Runtime, store_id: UUID) -> bool:
+    """Mark the store UNINSTALLED and forget its token (its data is kept until the operator
+    purges it). Idempotent. Returns whether it was installed until now.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database cannot be reached.
+    """
+    with runtime.sessions() as session, session.begin():
+        store = session.get(Store, store_id, with_for_update=True)
+        if store is None or store.status == StoreStatus.UNINSTALLED:
+            return False
+        store.status = StoreStatus.UNINSTALLED
+        store.auth_token_encrypted = None
+        store.uninstalled_at = runtime.clock()
+    return True
+
+
+def is_this_app(store: Store, removed: AppRemoved) -> bool:
+    """Whether the deleted app is relance as installed in ``store`` (APP_DELETED is sent for
+    any app of the Saleor): same app id, or — when the id was never learnt — relance's
+    manifest identifier."""
+    if store.app_id:
+        return removed.app_id == store.app_id
+    return removed.identifier == APP_ID
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -178,7 +236,7 @@ def receive_webhook(
     Parameters:
         api_url(str): the ``Saleor-Api-Url`` header: which store sent it.
         event_name(str): the ``Saleor-Event`` header, e.g. ``order_created`` (any case).
-        signature(str): the ``Saleor-Signature`` header.
+        signature(str): the ``Saleor-Signature`` header (a detached JWS, or a legacy HMAC).
         body(bytes): the raw body, exactly as received.
         fetch_keys(KeyFetcher): how to fetch a Saleor's JWKS when the stored one fails.
         limiter(JwksRefreshLimiter): shared by every delivery of the process.
@@ -191,8 +249,9 @@ def receive_webhook(
         sqlalchemy.exc.DBAPIError: the database cannot be reached (nothing recorded).
 
     Returns:
-        ``accepted=False, reason="ignored"`` for events relance does not handle; otherwise the
-        recorded event's id and whether it had been recorded before.
+        ``accepted=False`` with a ``reason`` for events relance does not handle or that carry
+        nothing to keep; otherwise the recorded event's id (if an event was recorded) and
+        whether it had been recorded before.
     """
     store = find_store(runtime, api_url)
     verify_delivery(runtime, store, signature, body, fetch_keys=fetch_keys, limiter=limiter)
@@ -203,6 +262,26 @@ def receive_webhook(
     data = parse_body(body)
     if data.get("errors"):
         logger.warning("saleor store %s: %s body carries resolver errors", store.id, event_name)
-    event = mapper(data)
-    accepted = accept_event(runtime, store.id, event)
+    mapped = mapper(data)
+    if isinstance(mapped, NothingToRecord):
+        logger.info("saleor store %s: %s: %s", store.id, event_name, mapped.reason)
+        return WebhookOutcome(accepted=False, reason=mapped.reason)
+    if isinstance(mapped, AppRemoved):
+        if not is_this_app(store, mapped):
+            return WebhookOutcome(accepted=False, reason="another app was deleted")
+        if uninstall_store(runtime, store.id):
+            logger.warning(
+                "saleor store %s: relance was deleted from Saleor, uninstalled", store.id
+            )
+        return WebhookOutcome(accepted=True)
+    if isinstance(mapped, CheckoutState):
+        seen = accept_checkout(runtime, store.id, mapped)
+        return WebhookOutcome(
+            accepted=True,
+            duplicate=seen.stale,
+            event_id=seen.event.event_id if seen.event else None,
+            checkout=seen.status.value if seen.status else None,
+        )
+    event: DomainEvent = mapped
+    accepted = accept_domain_event(runtime, store.id, event)
     return WebhookOutcome(accepted=True, duplicate=accepted.duplicate, event_id=accepted.event_id)
