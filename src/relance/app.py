@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 
 from relance.bootstrap import Process, build_process
 from relance.channels.sink import MailSink
-from relance.handlers import admin_page, health, mailbox, saleor
+from relance.handlers import admin_page, generic, health, mailbox, saleor
 from relance.handlers import graphql as graphql_handlers
 from relance.settings import Settings, get_settings
 from relance.tasks.sweep import SweepThread
@@ -68,6 +68,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
     found: list[BaseRoute] = [
         *health.routes(),
         *saleor.routes(),
+        *generic.routes(),
         *graphql_handlers.routes(),
         *admin_page.routes(),
     ]

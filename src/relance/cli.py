@@ -123,6 +123,51 @@ def token_create(store_ref: str, name: str) -> None:
 
 
 @main.group()
+def store() -> None:
+    """Stores: generic stores, webhook signing secrets."""
+
+
+@store.command("create-generic")
+@click.argument("key")
+@click.option("--name", default="", help="a display name (defaults to the key)")
+def store_create_generic(key: str, name: str) -> None:
+    """Create the generic store KEY and print its signing secret (shown only once)."""
+    from relance.bootstrap import build_process
+    from relance.plugin.generic.stores import GenericStoreError, create_generic_store
+
+    runtime = build_process(get_settings()).runtime
+    try:
+        with runtime.sessions() as session, session.begin():
+            _, secret = create_generic_store(
+                session, key, secrets=runtime.secrets, now=runtime.clock(), name=name
+            )
+    except GenericStoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"generic store {key}: POST {runtime.settings.public_url}/api/webhooks/generic/{key}"
+    )
+    click.echo(f"  signing secret: {secret}")
+
+
+@store.command("set-webhook-secret")
+@click.option("--store", "store_ref", required=True, help="the store's API URL")
+@click.option("--clear", is_flag=True, help="remove the secret instead")
+def store_set_webhook_secret(store_ref: str, clear: bool) -> None:
+    """Set a Saleor store's legacy webhook secretKey (HMAC signatures), read from the prompt."""
+    from relance.bootstrap import build_process
+    from relance.store.repositories.stores import get_store_by_api_url
+
+    secret = None if clear else click.prompt("secretKey", hide_input=True)
+    runtime = build_process(get_settings()).runtime
+    with runtime.sessions() as session, session.begin():
+        found = get_store_by_api_url(session, store_ref)
+        if found is None:
+            raise click.ClickException(f"no store installed from {store_ref}")
+        found.webhook_secret_encrypted = runtime.secrets.encrypt(secret) if secret else None
+    click.echo("webhook secret " + ("removed" if clear else "set"))
+
+
+@main.group()
 def demo() -> None:
     """The demo store (embedded mode)."""
 
