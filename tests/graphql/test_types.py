@@ -10,10 +10,10 @@ import pytest
 from graphql import GraphQLError
 
 from relance.automation.definitions import CampaignDefinition
-from relance.graphql.designs import DesignLanguages
 from relance.graphql.pagination import decode_cursor, encode_cursor
 from relance.graphql.types import trigger_type
 from relance.store.repositories.campaigns import EnrollmentCursor
+from relance.templates.catalog import DesignLanguages
 from relance.templates.errors import TemplateRenderError
 
 

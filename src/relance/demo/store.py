@@ -15,6 +15,7 @@ from relance.store.models import Campaign, StoreKind
 from relance.store.repositories.api_tokens import create_api_token
 from relance.store.repositories.campaigns import create_from_template, publish
 from relance.store.repositories.stores import get_store_by_api_url, save_installation
+from relance.templates.catalog import DesignLanguages
 
 #: The API URL the demo store signs its webhooks as (it is never called).
 DEMO_API_URL = "http://demo.relance.localhost/graphql/"
@@ -74,7 +75,7 @@ def setup_demo(runtime: Runtime) -> DemoStore:
                 session,
                 campaign=campaign,
                 now=now,
-                known_designs=runtime.renderer.library.known_designs(),
+                designs=DesignLanguages(runtime.renderer.library),
             )
             if violations:
                 raise RuntimeError(f"demo campaign does not validate: {violations}")

@@ -51,6 +51,7 @@ from relance.store.models import (
     StoreStatus,
     VersionStatus,
 )
+from relance.store.repositories.campaigns import retire_drained_versions
 from relance.store.repositories.contact_actions import apply_contact_actions
 from relance.store.repositories.enrollments import add_trace, definition_of, end_enrollment
 from relance.store.repositories.facts import load_situation
@@ -67,6 +68,8 @@ MAX_DISCOUNT_ATTEMPTS = 6
 FIRST_DISCOUNT_RETRY = timedelta(minutes=1)
 #: ``end_reason`` of enrollments stopped because the app was uninstalled from their store.
 UNINSTALLED = "store_uninstalled"
+#: ``end_reason`` of an enrollment found running in a version that was stopped meanwhile.
+STOPPED = "campaign_stopped"
 #: Engine runs chained in one call (each ``create_discount`` resumes the engine once more).
 MAX_RESUMES = 10
 
@@ -118,6 +121,11 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
             add_trace(
                 session, enrollment, [TraceEntry(enrollment.step_id, "exited", UNINSTALLED)], now
             )
+            return None
+        if version.status == VersionStatus.RETIRED:
+            # entered while the campaign was being stopped: it leaves like the others did
+            end_enrollment(session, enrollment, reason=STOPPED, exited=True, now=now)
+            add_trace(session, enrollment, [TraceEntry(enrollment.step_id, "exited", STOPPED)], now)
             return None
         definition = definition_of(version)
         situation = load_situation(
@@ -201,7 +209,7 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
                         now=now,
                     )
                     if version.status == VersionStatus.DRAINING:
-                        _retire_if_drained(session, version, now)
+                        retire_drained_versions(session, version.campaign_id, now=now)
         enrollment.updated_at = now
     return suspended
 
@@ -352,19 +360,3 @@ def _discount_failed(
         enrollment.updated_at = now
         add_trace(session, enrollment.id, [TraceEntry(step.id, "retry", detail)], now)
     return False
-
-
-def _retire_if_drained(session: Session, version: CampaignVersion, now: datetime) -> None:
-    """A draining version nobody is inside any more becomes RETIRED."""
-    session.flush()
-    still_inside = session.scalar(
-        select(Enrollment.id)
-        .where(
-            Enrollment.version_id == version.id,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-        )
-        .limit(1)
-    )
-    if still_inside is None:
-        version.status = VersionStatus.RETIRED
-        version.retired_at = now

@@ -6,13 +6,13 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from relance.graphql.context import Info
-from relance.graphql.designs import DesignLanguages
 from relance.graphql.errors import CampaignError, errors_from_violations
 from relance.graphql.mutations._campaign import on_campaign
 from relance.graphql.permissions import CanManage, IsAdmin
 from relance.graphql.types import Campaign, ReleaseModeEnum, load_campaign
 from relance.store import models
 from relance.store.repositories import campaigns as campaign_repo
+from relance.templates.catalog import DesignLanguages
 
 
 @strawberry.type(description="Result of campaignPublish: campaign XOR errors.")

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
 from relance.graphql.context import Info
-from relance.graphql.designs import DesignLanguages
 from relance.graphql.errors import (
     CampaignError,
     CampaignErrorCode,
@@ -20,6 +19,7 @@ from relance.graphql.permissions import CanManage, IsAdmin
 from relance.graphql.types import Campaign, load_campaign
 from relance.store import models
 from relance.store.repositories import campaigns as campaign_repo
+from relance.templates.catalog import DesignLanguages
 
 
 @strawberry.type(description="Result of campaignUpdateDraft: campaign XOR errors.")

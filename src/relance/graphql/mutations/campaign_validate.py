@@ -6,12 +6,12 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from relance.graphql.context import Info
-from relance.graphql.designs import DesignLanguages
 from relance.graphql.errors import CampaignError, errors_from_violations
 from relance.graphql.mutations._campaign import on_campaign
 from relance.graphql.permissions import CanManage, IsAdmin
 from relance.store import models
 from relance.store.repositories import campaigns as campaign_repo
+from relance.templates.catalog import DesignLanguages
 
 
 @strawberry.type(description="Result of campaignValidate: the draft's violations, or errors.")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.store.models.base import Base, IdMixin, TimestampMixin
@@ -37,7 +37,25 @@ class Campaign(IdMixin, TimestampMixin, Base):
 
 class CampaignVersion(IdMixin, TimestampMixin, Base):
     __tablename__ = "campaign_versions"
-    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        # The database's own guarantee of "at most one published and one draft" (the campaign
+        # lock is the first line; these partial unique indexes are the backstop).
+        Index(
+            "uq_campaign_versions_one_published",
+            "campaign_id",
+            unique=True,
+            postgresql_where=text("status = 'published'"),
+            sqlite_where=text("status = 'published'"),
+        ),
+        Index(
+            "uq_campaign_versions_one_draft",
+            "campaign_id",
+            unique=True,
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
+    )
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
