@@ -484,7 +484,8 @@ def test_orders_update_the_stats_and_purchases_once(shop: Shop) -> None:
     [contact] = shop.rows(Contact)
     assert (contact.orders_count, contact.total_spent) == (1, Decimal("80.00"))
     assert contact.first_order_at == contact.last_order_at is not None
-    assert shop.rows(Purchase) == []  # the order had no lines
+    [seen] = shop.rows(Purchase)  # the order had no lines: one row marks it as seen
+    assert (seen.order_id, seen.product_id) == ("o-1", None)
 
 
 def test_an_sms_step_is_recorded_failed_until_a_provider_exists(shop: Shop) -> None:
@@ -587,3 +588,54 @@ def test_an_exit_condition_removes_the_contact_when_another_campaign_tags_it(sho
     assert len(nurture) == 1
     shop.later(days=2)
     assert shop.sink.received == []
+
+
+def test_a_custom_event_triggers_its_campaign(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["custom.wishlisted"]},
+            "entry_step": "hello",
+            "steps": [email_step("hello")],
+        }
+    )
+    shop.send(
+        DomainEvent(
+            type=EventType.CUSTOM,
+            custom_name="custom.wishlisted",
+            idempotency_key="wish-1",
+            occurred_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+            contact=ContactUpdate(email="ada@example.com", first_name="Ada"),
+        )
+    )
+    shop.sink.wait_for(1)
+
+
+def test_a_cancelled_order_leaves_the_statistics_once(shop: Shop) -> None:
+    shop.send(event(EventType.ORDER_PLACED, order=order("80.00", order_id="o-1")))
+    shop.send(event(EventType.ORDER_PLACED, order=order("20.00", order_id="o-2")))
+    shop.send(event(EventType.ORDER_REFUNDED, order=order("80.00", order_id="o-1")))
+    shop.send(event(EventType.ORDER_CANCELLED, order=order("80.00", order_id="o-1")))
+    [contact] = shop.rows(Contact)
+    assert (contact.orders_count, contact.total_spent) == (1, Decimal("20.00"))
+
+
+def test_a_deleted_customer_is_erased_and_leaves_its_campaigns(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 60, "next": "hello"},
+                email_step("hello"),
+            ],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    shop.send(event(EventType.CUSTOMER_DELETED))
+    shop.later(minutes=5)
+    assert shop.sink.received == []
+    [contact] = shop.rows(Contact)
+    assert contact.email != "ada@example.com"
+    assert contact.first_name is None
+    [enrollment] = shop.rows(Enrollment)
+    assert enrollment.status == EnrollmentStatus.EXITED

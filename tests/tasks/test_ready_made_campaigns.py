@@ -22,6 +22,7 @@ from sqlalchemy import select
 from relance.automation.contacts import ContactUpdate
 from relance.automation.events import (
     CartSnapshot,
+    CheckoutState,
     DomainEvent,
     EventType,
     LineItem,
@@ -34,6 +35,7 @@ from relance.store.models import Contact, Enrollment, EnrollmentStatus, StoreKin
 from relance.store.repositories.campaigns import create_from_template, publish
 from relance.store.repositories.stores import save_installation
 from relance.tasks.actors import DramatiqDispatcher, declare_actors, set_runtime
+from relance.tasks.checkouts import accept_checkout, raise_abandoned_checkouts
 from relance.tasks.intake import accept_event
 from relance.tasks.sweep import sweep
 from relance.templates.library import DesignLibrary
@@ -72,8 +74,10 @@ class Stack:
         self.settle()
 
     def later(self, **delta: float) -> None:
+        """Move the clock and run what the sweep thread runs each tick."""
         self.clock.advance(**delta)
         sweep(self.runtime)
+        raise_abandoned_checkouts(self.runtime)
         self.settle()
 
     def settle(self) -> None:
@@ -150,7 +154,12 @@ def stack(
             name="Maison Exemple",
         )
         store.timezone = "Europe/Paris"
-        store.storefront_urls = {"default-channel": {"home": "https://shop.example/"}}
+        store.storefront_urls = {
+            "default-channel": {
+                "home": "https://shop.example/",
+                "checkout": "https://shop.example/{lang}/checkout?token={token}",
+            }
+        }
         store_id = store.id
     yield Stack(runtime, clock, smtp_sink, store_id, asynchronous=production)
     if worker is not None:
@@ -330,3 +339,30 @@ def test_welcome_for_customers_only_greets_those_who_ordered(stack: Stack) -> No
     assert "WELCOME-" not in body(welcome)
     # one campaign only: the customers' welcome (the prospects' filter wants no orders)
     assert len({e.campaign_id for e in stack.enrollments("client@example.fr")}) == 1
+
+
+def test_a_checkout_left_alone_becomes_the_abandoned_cart_campaign(stack: Stack) -> None:
+    stack.publish("abandoned_cart")
+    stack.contact("zoe@example.fr", gender="female", language="fr")
+    stack.send(subscribed("zoe@example.fr"))
+    cart = abandoned("zoe@example.fr").cart
+    assert cart is not None
+    state = CheckoutState(
+        checkout_id="Q2hlY2tvdXQ6MQ==",
+        token="tok-1",
+        updated_at=MONDAY,
+        contact=ContactUpdate(email="zoe@example.fr"),
+        language="fr",
+        cart=cart.model_copy(update={"recovery_url": ""}),
+    )
+    accept_checkout(stack.runtime, stack.store_id, state)
+    stack.later(minutes=59)
+    assert stack.enrollments("zoe@example.fr") == []
+    stack.later(minutes=2)  # an hour without update: abandoned
+    [enrollment] = stack.enrollments("zoe@example.fr")
+    assert (
+        enrollment.context["cart"]["recovery_url"] == "https://shop.example/fr/checkout?token=tok-1"
+    )
+    stack.later(hours=2)
+    [mail] = stack.mails_to("zoe@example.fr")
+    assert "https://shop.example/fr/checkout?token=tok-1" in body(mail)

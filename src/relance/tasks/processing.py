@@ -24,18 +24,28 @@ from relance.automation.events import DomainEvent, EventType
 from relance.automation.matching import decide_entry
 from relance.runtime import Runtime
 from relance.store.models import Contact, Event, EventStatus, Store
-from relance.store.repositories.contacts import record_purchases, set_consent, upsert_contact
+from relance.store.repositories.contacts import (
+    record_purchases,
+    reverse_order,
+    set_consent,
+    upsert_contact,
+)
 from relance.store.repositories.enrollments import (
     create_enrollment,
     definition_of,
     history,
     published_versions,
 )
+from relance.store.repositories.erasure import erase_customer
 from relance.store.repositories.facts import load_facts, sending_policy
 from relance.tasks.exits import apply_exit_rules
 from relance.tasks.leases import LEASE
 
 logger = logging.getLogger(__name__)
+
+
+#: Events that take an order back out of the contact's statistics.
+_REVERSING = frozenset({EventType.ORDER_CANCELLED, EventType.ORDER_REFUNDED})
 
 
 def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
@@ -51,6 +61,17 @@ def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
         event = DomainEvent.model_validate(row.payload)
         store = session.get(Store, row.store_id)
         assert store is not None
+        if event.type is EventType.CUSTOMER_DELETED:
+            # the platform deleted the customer: erase, never create a contact to do so
+            erase_customer(
+                session,
+                row.store_id,
+                email=event.contact.email,
+                platform_user_id=event.contact.platform_user_id,
+                now=now,
+            )
+            _mark_processed(row, now)
+            return []
         contact = upsert_contact(session, row.store_id, event.contact, now)
         _update_contact(session, contact, event, row.id, now)
         context = event.context()
@@ -58,18 +79,22 @@ def process_event(runtime: Runtime, event_id: UUID) -> list[UUID]:
             session,
             store,
             contact,
-            event_type=event.type.value,
+            event_type=event.name,
             event_context=context,
             now=now,
         )
         created = _enroll(session, store, contact, event, row.id, context, now)
         row.contact_id = contact.id
-        row.status = EventStatus.PROCESSED
-        row.processed_at = now
-        row.lease_until = None
+        _mark_processed(row, now)
     for enrollment_id in created:
         runtime.dispatcher.advance_enrollment(enrollment_id)
     return created
+
+
+def _mark_processed(row: Event, now: datetime) -> None:
+    row.status = EventStatus.PROCESSED
+    row.processed_at = now
+    row.lease_until = None
 
 
 def _update_contact(
@@ -77,6 +102,8 @@ def _update_contact(
 ) -> None:
     if event.type is EventType.ORDER_PLACED and event.order is not None:
         record_purchases(session, contact, event.order, now)
+    elif event.type in _REVERSING and event.order is not None:
+        reverse_order(session, contact, event.order, now)
     elif event.type is EventType.NEWSLETTER_SUBSCRIBED:
         status = contact.consents.get(Channel.EMAIL, {}).get("status") if contact.consents else None
         if status != ConsentStatus.SUBSCRIBED:
@@ -108,7 +135,7 @@ def _enroll(
     for version, definition in zip(versions, definitions, strict=True):
         decision = decide_entry(
             definition,
-            event.type.value,
+            event.name,
             facts,
             history(session, version.campaign_id, contact.id),
             now,

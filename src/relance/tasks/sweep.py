@@ -31,6 +31,7 @@ from relance.store.models import (
     Message,
     MessageStatus,
 )
+from relance.tasks.checkouts import raise_abandoned_checkouts
 from relance.tasks.dates import raise_date_events
 from relance.tasks.leases import LEASE, SENDING_TIMEOUT, SWEEP_BATCH
 
@@ -131,6 +132,7 @@ class SweepThread(threading.Thread):
         while not self._stopped.is_set():
             try:
                 sweep(self._runtime)
+                raise_abandoned_checkouts(self._runtime)
             except Exception:  # the next tick tries again; never let the timer die
                 logger.exception("sweep failed")
             if time.monotonic() >= next_date_scan:

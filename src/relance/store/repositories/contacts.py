@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from relance.automation.contacts import (
@@ -15,7 +15,7 @@ from relance.automation.contacts import (
     ContactUpdate,
     merge_contact,
 )
-from relance.automation.events import OrderSnapshot
+from relance.automation.events import LineItem, OrderSnapshot
 from relance.store.models import Contact, Purchase
 from relance.store.upsert import insert_ignoring_conflict
 
@@ -88,8 +88,11 @@ def record_purchases(
         contact.first_order_at = placed_at
     if contact.last_order_at is None or placed_at > contact.last_order_at:
         contact.last_order_at = placed_at
-    for position, line in enumerate(order.lines):
-        key = line.variant_id or line.product_id or line.sku or f"line-{position}"
+    lines: list[tuple[str, LineItem | None]] = [
+        (line.variant_id or line.product_id or line.sku or f"line-{position}", line)
+        for position, line in enumerate(order.lines)
+    ] or [("order", None)]  # a row even for an order without lines: it marks the order as seen
+    for key, line in lines:
         insert_ignoring_conflict(
             session,
             Purchase,
@@ -99,14 +102,34 @@ def record_purchases(
                 "contact_id": contact.id,
                 "order_id": order.order_id,
                 "line_key": key[:200],
-                "product_id": line.product_id,
-                "variant_id": line.variant_id,
-                "sku": line.sku,
+                "product_id": line.product_id if line else None,
+                "variant_id": line.variant_id if line else None,
+                "sku": line.sku if line else None,
                 "purchased_at": placed_at,
             },
             ["contact_id", "order_id", "line_key"],
         )
     contact.updated_at = now
+
+
+def reverse_order(session: Session, contact: Contact, order: OrderSnapshot, now: datetime) -> bool:
+    """Take a cancelled or fully refunded order back out of the contact's statistics.
+
+    Guarded by the order's purchase rows: they are deleted here, so the second of a refund and a
+    cancellation of the same order (or a replay) changes nothing. An order relance never saw
+    placed is not subtracted. Returns whether anything changed. The caller commits.
+    """
+    removed = session.execute(
+        delete(Purchase).where(
+            Purchase.contact_id == contact.id, Purchase.order_id == order.order_id
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    if not removed:
+        return False
+    contact.orders_count = max(contact.orders_count - 1, 0)
+    contact.total_spent = max((contact.total_spent or Decimal(0)) - order.total, Decimal(0))
+    contact.updated_at = now
+    return True
 
 
 def set_consent(contact: Contact, channel: str, status: str, source: str, now: datetime) -> None:
