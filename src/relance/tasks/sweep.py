@@ -34,7 +34,10 @@ from relance.store.models import (
 from relance.tasks.checkouts import raise_abandoned_checkouts
 from relance.tasks.dates import raise_date_events
 from relance.tasks.leases import LEASE, SENDING_TIMEOUT, SWEEP_BATCH
+from relance.tasks.saleor_sync import sync_with_saleor
 
+#: Seconds between two passes of the Saleor sync (consent write-back, customer details).
+SALEOR_SYNC_INTERVAL = 30.0
 #: Seconds between two scans for date triggers (each process; duplicates are harmless).
 DATE_SCAN_INTERVAL = 300.0
 
@@ -128,7 +131,7 @@ class SweepThread(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        next_date_scan = 0.0
+        next_date_scan = next_saleor_sync = 0.0
         while not self._stopped.is_set():
             try:
                 sweep(self._runtime)
@@ -141,6 +144,12 @@ class SweepThread(threading.Thread):
                     raise_date_events(self._runtime)
                 except Exception:
                     logger.exception("date trigger scan failed")
+            if time.monotonic() >= next_saleor_sync:
+                next_saleor_sync = time.monotonic() + SALEOR_SYNC_INTERVAL
+                try:
+                    sync_with_saleor(self._runtime)
+                except Exception:
+                    logger.exception("Saleor sync failed")
             self._stopped.wait(self._interval)
 
     def stop(self) -> None:

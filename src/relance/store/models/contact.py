@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.store.models.base import Base, IdMixin, TimestampMixin
@@ -15,7 +15,22 @@ from relance.store.models.base import Base, IdMixin, TimestampMixin
 
 class Contact(IdMixin, TimestampMixin, Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("store_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "email"),
+        # what the Saleor sync looks for: small partial indexes, empty when all is in step
+        Index(
+            "ix_contacts_consent_unsynced",
+            "store_id",
+            postgresql_where=text("consent_revision > consent_synced_revision"),
+            sqlite_where=text("consent_revision > consent_synced_revision"),
+        ),
+        Index(
+            "ix_contacts_details_unsynced",
+            "store_id",
+            postgresql_where=text("platform_synced_at IS NULL AND platform_user_id IS NOT NULL"),
+            sqlite_where=text("platform_synced_at IS NULL AND platform_user_id IS NOT NULL"),
+        ),
+    )
 
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
@@ -33,6 +48,11 @@ class Contact(IdMixin, TimestampMixin, Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: Consent per channel: ``{"email": {"status": "subscribed", "source": "...", "at": iso}}``.
     consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Bumped by every consent change; the platform has seen ``consent_synced_revision``.
+    consent_revision: Mapped[int] = mapped_column(default=0)
+    consent_synced_revision: Mapped[int] = mapped_column(default=0)
+    #: When the platform's own details of this customer were last read (None: never).
+    platform_synced_at: Mapped[datetime | None] = mapped_column()
     orders_count: Mapped[int] = mapped_column(default=0)
     total_spent: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     first_order_at: Mapped[datetime | None] = mapped_column()

@@ -50,6 +50,8 @@ def upsert_contact(
             "tags": [],
             "custom_fields": {},
             "consents": {},
+            "consent_revision": 0,
+            "consent_synced_revision": 0,
             "created_at": now,
             "updated_at": now,
         },
@@ -137,6 +139,7 @@ def set_consent(contact: Contact, channel: str, status: str, source: str, now: d
     consents = dict(contact.consents or {})
     consents[channel] = {"status": status, "source": source[:200], "at": now.isoformat()}
     contact.consents = consents
+    contact.consent_revision = (contact.consent_revision or 0) + 1
     contact.updated_at = now
 
 
