@@ -121,10 +121,15 @@ def resolve_campaign_templates() -> list[CampaignTemplate]:
 
 @strawberry.type(description="Admin queries: any valid API token or Dashboard token may read.")
 class Query:
+    store: Store = strawberry.field(
+        resolver=resolve_me,
+        permission_classes=[IsAdmin],
+        description="The caller's store, with its settings.",
+    )
     me: Store = strawberry.field(
         resolver=resolve_me,
         permission_classes=[IsAdmin],
-        description="The caller's store.",
+        description="The caller's store (the same as `store`).",
     )
     campaigns: list[Campaign] = strawberry.field(
         resolver=resolve_campaigns,

@@ -32,6 +32,7 @@ from relance.graphql.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from relance.graphql.store_types import StoreKindEnum, StoreSettings, settings_type
 from relance.store import models
 from relance.store.repositories import campaigns as campaign_repo
 from relance.store.repositories.campaigns import (
@@ -93,6 +94,11 @@ class Store:
     api_url: str = strawberry.field(description="The store's API URL (its key).")
     name: str
     status: StoreStatusEnum
+    kind: StoreKindEnum = strawberry.field(description="Saleor, a generic store, or the demo.")
+    installed_at: datetime | None = strawberry.field(
+        description="When the store was (last) installed."
+    )
+    settings: StoreSettings
 
 
 @strawberry.type(description="Counts over every version of a campaign.")
@@ -303,6 +309,9 @@ def store_type(store: models.Store) -> Store:
         api_url=store.api_url,
         name=store.name,
         status=StoreStatusEnum(store.status),
+        kind=StoreKindEnum(store.kind),
+        installed_at=store.installed_at,
+        settings=settings_type(store),
     )
 
 

@@ -14,6 +14,7 @@ from relance.graphql.mutations import (
     campaign_stop,
     campaign_update_draft,
     campaign_validate,
+    store_update_settings,
 )
 
 
@@ -33,6 +34,7 @@ class Mutation:
     campaign_stop = campaign_stop.field
     campaign_revert = campaign_revert.field
     campaign_dry_run = campaign_dry_run.field
+    store_update_settings = store_update_settings.field
 
 
 __all__ = ["Mutation"]
