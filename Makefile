@@ -44,5 +44,9 @@ typecheck: install
 bench: install
 	$(VENV)/bin/python -m bench
 
+.PHONY: bench-enrollments  # options: make bench-enrollments ARGS="--n 1000 --db sqlite"
+bench-enrollments: install
+	$(VENV)/bin/python -m bench.enrollments $(ARGS)
+
 clean:
 	rm -rf $(VENV) .relance .mypy_cache .pytest_cache .ruff_cache
