@@ -639,3 +639,17 @@ def test_a_deleted_customer_is_erased_and_leaves_its_campaigns(shop: Shop) -> No
     assert contact.first_name is None
     [enrollment] = shop.rows(Enrollment)
     assert enrollment.status == EnrollmentStatus.EXITED
+
+
+def test_emails_come_from_the_store_sender_with_its_name(shop: Shop) -> None:
+    shop.set_store(sender="bonjour@maison.example", sender_name="Maison Exemple")
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["customer.signed_up"]},
+            "entry_step": "hello",
+            "steps": [email_step("hello")],
+        }
+    )
+    shop.send(event(EventType.CUSTOMER_SIGNED_UP))
+    [mail] = shop.sink.wait_for(1)
+    assert str(mail.message["From"]) == "Maison Exemple <bonjour@maison.example>"

@@ -2,8 +2,8 @@
 
 - :class:`IsAdmin`: the request carries a valid credential (API token or Dashboard token), else
   a GraphQL error with ``extensions.code == "UNAUTHENTICATED"``.
-- :class:`CanManage`: the caller may change campaigns (API tokens always; Dashboard users with
-  MANAGE_USERS), else ``extensions.code == "FORBIDDEN"``.
+- :class:`CanManage`: the caller may change campaigns and settings (API tokens always;
+  Dashboard users with MANAGE_USERS), else ``extensions.code == "FORBIDDEN"``.
 
 Mutations list both, ``[IsAdmin, CanManage]``, so an anonymous caller is told UNAUTHENTICATED.
 """
@@ -30,7 +30,7 @@ class IsAdmin(BasePermission):
 
 
 class CanManage(BasePermission):
-    message = f"Changing campaigns needs the {MANAGE_PERMISSION} permission."
+    message = f"Changing campaigns or store settings needs the {MANAGE_PERMISSION} permission."
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:

@@ -147,7 +147,7 @@ class StoreSettingsInput:
         default=strawberry.UNSET, description="An IANA time zone name (`Europe/Paris`)."
     )
     abandonment_delay_minutes: int | None = strawberry.field(
-        default=strawberry.UNSET, description="5 to 43200 (30 days)."
+        default=strawberry.UNSET, description="5 to 10080 (7 days)."
     )
     storefront_urls: list[StorefrontUrlsInput] | None = strawberry.field(
         default=strawberry.UNSET,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 from uuid import UUID
 
@@ -150,7 +150,11 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
             message.error = f"render: {error}"[:1000]
             logger.warning("message %s not rendered: %s", message_id, type(error).__name__)
             return SendOutcome(status=MessageStatus.FAILED)
-        sender = store.sender or runtime.settings.default_sender
+        sender = (
+            formataddr((store.sender_name, store.sender))
+            if store.sender and store.sender_name
+            else store.sender or runtime.settings.default_sender
+        )
         domain = parseaddr(sender)[1].rpartition("@")[2] or "relance.localhost"
         outgoing = OutgoingEmail(
             sender=sender,

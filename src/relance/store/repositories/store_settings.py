@@ -16,7 +16,7 @@ What is valid:
 ``default_language``            a BCP 47 tag Babel knows as given (``pt-BR``; Saleor's
                                 ``PT_BR`` is normalised); ``en-ZZ``, ``xx``, ``und`` are not
 ``time_zone``                   an IANA time zone name (``Europe/Paris``)
-``abandonment_delay_minutes``   5 … 43,200 (30 days)
+``abandonment_delay_minutes``   5 … 10,080 (7 days)
 ``storefront_urls``             at most 100 entries, one per channel slug (or ``*``, every other
                                 channel), each with an absolute http(s) ``home`` URL and/or a
                                 ``checkout`` URL template using only ``{token}``,
@@ -57,8 +57,9 @@ T = TypeVar("T")
 
 #: Fewest minutes a checkout must be left alone before it counts as abandoned.
 MIN_ABANDONMENT_DELAY_MINUTES = 5
-#: Most minutes: 30 days.
-MAX_ABANDONMENT_DELAY_MINUTES = 30 * 24 * 60
+#: Most minutes: 7 days (Saleor deletes anonymous checkouts 30 days after their last change, and
+#: a due checkout untouched for 30 days is closed as gone without firing).
+MAX_ABANDONMENT_DELAY_MINUTES = 7 * 24 * 60
 #: Bounds of the frequency cap's window, in hours (one month at most).
 MIN_FREQUENCY_CAP_HOURS = 1
 MAX_FREQUENCY_CAP_HOURS = 720
@@ -324,7 +325,7 @@ def _delay(value: int | None, path: str, problems: _Problems) -> int | None:
         value,
         MIN_ABANDONMENT_DELAY_MINUTES,
         MAX_ABANDONMENT_DELAY_MINUTES,
-        "minutes (30 days)",
+        "minutes (7 days)",
         path,
         problems,
     )
