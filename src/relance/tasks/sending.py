@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from relance.channels.email import OutgoingEmail, make_message_id
-from relance.channels.errors import PermanentDeliveryError, TransientDeliveryError
+from relance.channels.errors import (
+    DeliveryOutcomeUnknown,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from relance.runtime import Runtime
 from relance.store.models import (
     CampaignVersion,
@@ -32,6 +34,8 @@ from relance.store.models import (
     StoreStatus,
 )
 from relance.store.repositories.enrollments import definition_of
+from relance.tasks.outbound import Prepared, Preparer, SendJob, Skipped, unavailable
+from relance.tasks.outbound import email as email_channel
 from relance.templates.errors import TemplatesError
 
 logger = logging.getLogger(__name__)
@@ -111,6 +115,15 @@ def _finish(runtime: Runtime, message_id: UUID, **values: Any) -> None:
         )
 
 
+#: How each channel's messages are prepared (see :mod:`relance.tasks.outbound`).
+PREPARERS: dict[str, Preparer] = {
+    "email": email_channel.prepare,
+    "sms": unavailable.prepare,
+    "push": unavailable.prepare,
+    "webhook": unavailable.prepare,
+}
+
+
 def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
     """Send one message if it is due and nobody else has. Idempotent; never sends twice."""
     now = runtime.clock()
@@ -130,52 +143,48 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
             message.status = MessageStatus.CANCELLED
             message.error = "cancelled: the app was uninstalled from the store"
             return SendOutcome(status=MessageStatus.CANCELLED)
-        if message.channel != "email":
-            # SMS, Web Push and webhook delivery arrive with their providers (issue 5); until
-            # then such a message is recorded as failed, never reported as sent.
-            message.status = MessageStatus.FAILED
-            message.error = f"no {message.channel} provider is configured"
-            logger.warning("message %s: no %s provider", message_id, message.channel)
-            return SendOutcome(status=MessageStatus.FAILED)
-        default_language = definition_of(version).default_language or store.default_language
+        definition = definition_of(version)
         try:
-            rendered = runtime.renderer.render(
-                message.design,
-                language=contact.language,
-                default_language=default_language,
-                context=_render_context(store, contact, enrollment),
-            )
+            step = definition.step(message.step_id)
+        except KeyError:
+            step = None
+        job = SendJob(
+            runtime=runtime,
+            session=session,
+            message=message,
+            enrollment=enrollment,
+            contact=contact,
+            store=store,
+            version=version,
+            definition=definition,
+            step=step,
+            context=_render_context(store, contact, enrollment),
+        )
+        prepare = PREPARERS.get(message.channel, unavailable.prepare)
+        try:
+            prepared = prepare(job)
         except TemplatesError as error:
             message.status = MessageStatus.FAILED
             message.error = f"render: {error}"[:1000]
             logger.warning("message %s not rendered: %s", message_id, type(error).__name__)
             return SendOutcome(status=MessageStatus.FAILED)
-        sender = (
-            formataddr((store.sender_name, store.sender))
-            if store.sender and store.sender_name
-            else store.sender or runtime.settings.default_sender
-        )
-        domain = parseaddr(sender)[1].rpartition("@")[2] or "relance.localhost"
-        outgoing = OutgoingEmail(
-            sender=sender,
-            to=contact.email,
-            subject=rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
-            message_id=make_message_id(domain),
-        )
-        message.to_address = contact.email
-        message.subject = rendered.subject[:500]
-        message.language = rendered.language
-        message.provider_message_id = outgoing.message_id
-    return _deliver(runtime, message_id, outgoing, attempts=message.attempts)
+        if isinstance(prepared, Skipped):
+            message.status = MessageStatus.SKIPPED
+            message.error = prepared.reason[:1000]
+            logger.info("message %s skipped: %s", message_id, prepared.reason)
+            return SendOutcome(status=MessageStatus.SKIPPED)
+        message.to_address = prepared.to_address
+        message.subject = prepared.subject[:500] if prepared.subject else None
+        message.language = prepared.language
+        message.provider_message_id = prepared.provider_message_id
+    return _deliver(runtime, message_id, prepared, attempts=message.attempts)
 
 
 def _deliver(
-    runtime: Runtime, message_id: UUID, outgoing: OutgoingEmail, *, attempts: int
+    runtime: Runtime, message_id: UUID, prepared: Prepared, *, attempts: int
 ) -> SendOutcome:
     try:
-        runtime.email_transport.send(outgoing)
+        provider_id = prepared.deliver()
     except TransientDeliveryError as error:
         if attempts >= MAX_ATTEMPTS:
             _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
@@ -193,9 +202,20 @@ def _deliver(
         _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
         logger.info("message %s refused permanently", message_id)
         return SendOutcome(status=MessageStatus.FAILED)
+    except DeliveryOutcomeUnknown as error:
+        _finish(runtime, message_id, status=MessageStatus.UNKNOWN, error=str(error)[:1000])
+        logger.warning("message %s: delivery outcome unknown", message_id)
+        return SendOutcome(status=MessageStatus.UNKNOWN)
     except Exception:
         _finish(runtime, message_id, status=MessageStatus.UNKNOWN, error="send outcome unknown")
         logger.exception("message %s: send outcome unknown", message_id)
         raise
-    _finish(runtime, message_id, status=MessageStatus.SENT, sent_at=runtime.clock(), error=None)
+    values: dict[str, Any] = {
+        "status": MessageStatus.SENT,
+        "sent_at": runtime.clock(),
+        "error": None,
+    }
+    if provider_id is not None:
+        values["provider_message_id"] = provider_id[:500]
+    _finish(runtime, message_id, **values)
     return SendOutcome(status=MessageStatus.SENT)

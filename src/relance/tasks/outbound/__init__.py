@@ -1,0 +1,64 @@
+"""Outbound channels: turning one claimed ledger message into one delivery attempt.
+
+Each channel module exposes ``prepare(job) -> Prepared | Skipped``, called inside the send
+task's claim transaction with everything loaded (:class:`SendJob`). It renders the message and
+returns a :class:`Prepared` whose ``deliver()`` performs the network call *after* that
+transaction has committed (never holding a database lock during I/O), or a :class:`Skipped`
+when the message must not go (no phone number, no push subscription…), recorded with its reason.
+
+``deliver()`` returns the provider's message id (or None) and raises the errors of
+:mod:`relance.channels.errors`: transient (retried with back-off), permanent (failed), or
+outcome unknown (recorded as unknown, never resent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from relance.automation.definitions import AnyStep, CampaignDefinition
+from relance.runtime import Runtime
+from relance.store.models import CampaignVersion, Contact, Enrollment, Message, Store
+
+
+@dataclass(frozen=True)
+class SendJob:
+    """A claimed message and everything around it (rows are attached to ``session``)."""
+
+    runtime: Runtime
+    session: Session
+    message: Message
+    enrollment: Enrollment
+    contact: Contact
+    store: Store
+    version: CampaignVersion
+    definition: CampaignDefinition
+    step: AnyStep | None
+    #: What templates may read (docs/designs: contact, store, order, cart, discount, links).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A rendered message ready to go. ``deliver`` does the I/O; the other fields are recorded
+    on the ledger row before it runs."""
+
+    deliver: Callable[[], str | None]
+    to_address: str | None
+    subject: str | None = None
+    language: str | None = None
+    #: An id known before sending (an email's Message-ID); ``deliver``'s answer replaces it.
+    provider_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Not sent, on purpose: ``reason`` is short, stable and holds no personal data."""
+
+    reason: str
+
+
+Preparer = Callable[[SendJob], Prepared | Skipped]
