@@ -8,6 +8,7 @@ from relance.store.models.contact import Contact, ListMember, Purchase
 from relance.store.models.enrollment import Enrollment, EnrollmentStatus, TraceRecord
 from relance.store.models.event import Event, EventStatus
 from relance.store.models.message import Message, MessageStatus
+from relance.store.models.push import PushSubscription
 from relance.store.models.store import Store, StoreKind, StoreStatus
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Message",
     "MessageStatus",
     "Purchase",
+    "PushSubscription",
     "Store",
     "StoreKind",
     "StoreStatus",

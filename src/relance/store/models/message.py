@@ -28,6 +28,7 @@ class Message(IdMixin, TimestampMixin, Base):
         UniqueConstraint("enrollment_id", "step_id"),
         Index("ix_messages_due", "status", "next_attempt_at"),
         Index("ix_messages_contact_sent", "contact_id", "sent_at"),
+        Index("ix_messages_provider_id", "provider_message_id"),
     )
 
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
@@ -53,3 +54,9 @@ class Message(IdMixin, TimestampMixin, Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(String(1000))
+    #: What the provider reported after accepting it (``delivered``, ``undelivered``…).
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    #: A webhook call's HTTP status and the start of its answer (for the trace).
+    response_status: Mapped[int | None] = mapped_column()
+    response_body: Mapped[str | None] = mapped_column(String(2000))

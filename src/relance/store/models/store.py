@@ -62,5 +62,8 @@ class Store(IdMixin, TimestampMixin, Base):
     frequency_cap_hours: Mapped[int | None] = mapped_column()
     #: ``skip`` or ``defer`` (CapMode values).
     frequency_cap_mode: Mapped[str] = mapped_column(String(16), default="skip")
+    #: Per-channel provider settings: ``{"sms": {...}, "push": {...}, "webhook": {...}}``.
+    #: Secrets inside (API tokens, private keys) are stored encrypted with RELANCE_SECRET_KEY.
+    channel_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     installed_at: Mapped[datetime | None] = mapped_column()
     uninstalled_at: Mapped[datetime | None] = mapped_column()
