@@ -34,7 +34,7 @@ from relance.store.models import (
     StoreStatus,
 )
 from relance.store.repositories.enrollments import definition_of
-from relance.tasks.outbound import Prepared, Preparer, SendJob, Skipped, unavailable
+from relance.tasks.outbound import Deferred, Prepared, Preparer, SendJob, Skipped, unavailable
 from relance.tasks.outbound import email as email_channel
 from relance.templates.errors import TemplatesError
 
@@ -168,6 +168,13 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
             message.error = f"render: {error}"[:1000]
             logger.warning("message %s not rendered: %s", message_id, type(error).__name__)
             return SendOutcome(status=MessageStatus.FAILED)
+        if isinstance(prepared, Deferred):
+            message.status = MessageStatus.PENDING
+            message.attempts = max(message.attempts - 1, 0)  # waiting is not an attempt
+            message.next_attempt_at = prepared.until
+            message.error = prepared.reason[:1000]
+            logger.info("message %s deferred: %s", message_id, prepared.reason)
+            return SendOutcome(status=MessageStatus.PENDING)
         if isinstance(prepared, Skipped):
             message.status = MessageStatus.SKIPPED
             message.error = prepared.reason[:1000]

@@ -3,8 +3,9 @@
 Each channel module exposes ``prepare(job) -> Prepared | Skipped``, called inside the send
 task's claim transaction with everything loaded (:class:`SendJob`). It renders the message and
 returns a :class:`Prepared` whose ``deliver()`` performs the network call *after* that
-transaction has committed (never holding a database lock during I/O), or a :class:`Skipped`
-when the message must not go (no phone number, no push subscription…), recorded with its reason.
+transaction has committed (never holding a database lock during I/O), a :class:`Skipped`
+when the message must not go (no phone number, no push subscription…), recorded with its reason,
+or a :class:`Deferred` when it must wait (SMS quiet hours in the contact's local time).
 
 ``deliver()`` returns the provider's message id (or None) and raises the errors of
 :mod:`relance.channels.errors`: transient (retried with back-off), permanent (failed), or
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -61,4 +63,13 @@ class Skipped:
     reason: str
 
 
-Preparer = Callable[[SendJob], Prepared | Skipped]
+@dataclass(frozen=True)
+class Deferred:
+    """Not now: try again at ``until`` (UTC), e.g. after SMS quiet hours. Not an attempt: the
+    message goes back to pending without counting toward its retry limit."""
+
+    until: datetime
+    reason: str
+
+
+Preparer = Callable[[SendJob], Prepared | Skipped | Deferred]
