@@ -70,9 +70,15 @@ def test_the_page_has_a_strict_policy_that_lets_the_dashboard_frame_it(
     assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
 
 
+SCRIPTS = sorted(path.name for path in STATIC.glob("*.js"))
+
+
 @pytest.mark.parametrize(
     ("name", "media_type"),
-    [("app.js", "text/javascript; charset=utf-8"), ("app.css", "text/css; charset=utf-8")],
+    [
+        *((name, "text/javascript; charset=utf-8") for name in SCRIPTS),
+        ("app.css", "text/css; charset=utf-8"),
+    ],
 )
 def test_assets_are_served_with_their_type_and_nosniff(
     client: httpx.Client, name: str, media_type: str
@@ -99,7 +105,9 @@ def test_nothing_else_is_served_from_the_static_folder(client: httpx.Client, pat
     assert "relance" not in response.text
 
 
-@pytest.mark.parametrize("path", [APP_PATH, f"{APP_PATH}/static/app.js"])
+@pytest.mark.parametrize(
+    "path", [APP_PATH, f"{APP_PATH}/static/app.js", f"{APP_PATH}/static/ui.js"]
+)
 def test_an_unchanged_file_is_revalidated_with_a_304(client: httpx.Client, path: str) -> None:
     # given a browser that kept a copy
     first = client.get(path)
@@ -137,9 +145,32 @@ def test_the_document_has_no_inline_script_or_style() -> None:
     assert not re.search(r"\son[a-z]+=", html)
 
 
-def test_the_script_never_writes_html_strings() -> None:
+def test_every_file_of_the_page_is_served_and_nothing_more() -> None:
+    # the folder holds the document and exactly the assets the handler serves
+    assert {path.name for path in STATIC.iterdir()} == {"index.html", *admin_page.ASSET_TYPES}
+
+
+def test_the_modules_import_only_served_modules() -> None:
+    # relative imports resolve next to app.js (/app/static/…); a missing one would 404 the page
+    imported = {"app.js"}
+    for name in SCRIPTS:
+        source = (STATIC / name).read_text()
+        for target in re.findall(r'^import [^;]*? from "\./([a-z-]+\.js)";', source, re.M | re.S):
+            imported.add(target)
+        assert "import(" not in source, name  # no dynamic imports to keep track of
+        assert not re.search(r'from "(?!\./)', source), name  # nothing from elsewhere
+    assert imported == set(SCRIPTS)
+    # and the document preloads each of them
+    html = (STATIC / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="app/static/([a-z-]+\.js)">', html))
+    assert preloaded == set(SCRIPTS) - {"app.js"}
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_the_scripts_never_write_html_strings(name: str) -> None:
     # data reaches the page through textContent / DOM APIs only (Trusted Types backs this up)
-    script = (STATIC / "app.js").read_text()
+    script = (STATIC / name).read_text()
     code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("//"))
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in code, sink
+    assert "new Function" not in code

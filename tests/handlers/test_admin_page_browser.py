@@ -23,15 +23,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import uvicorn
 from dramatiq.brokers.stub import StubBroker
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Request, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Route as HeldRoute
 from sqlalchemy import select
@@ -41,16 +43,22 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from relance.app import create_app
+from relance.automation.contacts import ContactUpdate
 from relance.automation.definitions import SendEmailStep
+from relance.automation.events import DomainEvent, EventType, OrderSnapshot
 from relance.automation.library import POST_PURCHASE, CampaignTemplate
 from relance.bootstrap import Process
 from relance.demo.store import setup_demo
 from relance.runtime import Runtime
 from relance.store.db import transaction
-from relance.store.models import Campaign, CampaignStatus
+from relance.store.models import Campaign, CampaignStatus, CampaignVersion, Enrollment
 from relance.store.repositories.api_tokens import create_token_for_store
 from relance.store.repositories.campaigns import create_from_template, publish
+from relance.store.repositories.contacts import upsert_contact
 from relance.tasks.actors import declare_actors
+from relance.tasks.advancing import advance_enrollment
+from relance.tasks.intake import accept_event
+from relance.tasks.processing import process_event
 from relance.templates.library import DesignLibrary
 from relance.templates.renderer import EmailRenderer
 from tests.fixtures.http import serve
@@ -97,7 +105,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    # UTC and en-US: the dates the page formats are the same on every machine
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, timezone_id="UTC", locale="en-US"
+    )
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     yield page
@@ -147,6 +158,93 @@ def seed_campaign(
             assert (
                 publish(session, campaign=campaign, now=runtime.clock(), known_designs=known) == []
             )
+
+
+def place_order(runtime: Runtime, store_id: UUID, email: str, *, language: str = "fr") -> None:
+    """An order.placed for ``email`` run through the engine, as a worker would: each published
+    campaign it triggers enrolls the contact and takes its first steps (nothing is sent)."""
+    now = runtime.clock()
+    number = uuid4().hex[:8]
+    event = DomainEvent(
+        type=EventType.ORDER_PLACED,
+        idempotency_key=f"order.placed:{email}:{number}",
+        occurred_at=now,
+        contact=ContactUpdate(email=email, language=language),
+        order=OrderSnapshot(
+            order_id=number,
+            number=number,
+            created_at=now,
+            currency="EUR",
+            subtotal=Decimal("87.00"),
+            total=Decimal("87.00"),
+        ),
+    )
+    accepted = accept_event(runtime, store_id, event)  # the test runtime only records dispatches
+    for enrollment_id in process_event(runtime, accepted.event_id):
+        advance_enrollment(runtime, enrollment_id)
+
+
+def add_contact(runtime: Runtime, store_id: UUID, email: str, *, language: str) -> None:
+    with transaction(runtime.sessions) as session:
+        upsert_contact(
+            session, store_id, ContactUpdate(email=email, language=language), runtime.clock()
+        )
+
+
+def campaign_versions(runtime: Runtime, store_id: UUID, name: str) -> dict[int, str]:
+    """Version number → status of the campaign ``name``."""
+    with transaction(runtime.sessions) as session:
+        rows = session.execute(
+            select(CampaignVersion.number, CampaignVersion.status)
+            .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
+            .where(Campaign.store_id == store_id, Campaign.name == name)
+        )
+        return {number: str(status) for number, status in rows}
+
+
+def enrollment_reasons(runtime: Runtime, store_id: UUID) -> list[str | None]:
+    with transaction(runtime.sessions) as session:
+        return list(
+            session.scalars(select(Enrollment.end_reason).where(Enrollment.store_id == store_id))
+        )
+
+
+def sign_in(page: Page, relance_url: str, token: str) -> None:
+    """Open /app and sign in with an admin API token; wait for the campaigns."""
+    page.goto(f"{relance_url}/app")
+    page.get_by_label("Admin API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#campaigns-card")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#store-status")).to_be_visible()
+
+
+def open_campaign(page: Page, name: str) -> None:
+    """From the list, open the campaign ``name``; wait for its page."""
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page.locator("#campaign-name")).to_contain_text(name)
+    expect(page.locator("#campaign-card")).not_to_have_attribute("aria-busy", "true")
+
+
+def region(page: Page, name: str) -> Locator:
+    """A card of the page (a ``section`` labelled by its heading)."""
+    return page.get_by_role("region", name=name, exact=True)
+
+
+def editor_document(page: Page) -> dict[str, Any]:
+    text = region(page, "Draft editor").get_by_label("Definition (JSON)").input_value()
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def selected_text(page: Page, selector: str) -> str:
+    """The text selected in the textarea ``selector``, which must have the focus."""
+    text: str = page.evaluate(
+        """s => { const t = document.querySelector(s);
+                  if (document.activeElement !== t) return "<not focused>";
+                  return t.value.slice(t.selectionStart, t.selectionEnd); }""",
+        selector,
+    )
+    return text
 
 
 def campaign_statuses(runtime: Runtime, store_id: UUID) -> dict[str, CampaignStatus]:
@@ -584,3 +682,520 @@ def test_a_store_without_campaigns_sees_the_loading_then_the_empty_state(
     ).to_be_enabled()
     expect(page.locator("#campaigns-card")).not_to_have_attribute("aria-busy", "true")
     shot(page, "12-empty", request)
+
+
+# -- one campaign: detail, versions, enrollments --------------------------------------------------
+
+
+def test_a_campaign_shows_its_versions_and_its_enrollments_with_their_traces(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given the demo's published post-purchase campaign, which two customers entered by ordering
+    demo = setup_demo(runtime)
+    place_order(runtime, demo.store_id, "ada@example.com", language="fr")
+    place_order(runtime, demo.store_id, "ben@example.com", language="de")
+    sign_in(page, relance_url, demo.api_token)
+
+    # when the merchant opens the campaign from the list
+    open_campaign(page, TEMPLATE)
+    # then its status, trigger and counts are shown
+    expect(page.locator("#campaign-name")).to_contain_text("Active")
+    expect(page.locator("#campaign-meta")).to_contain_text("Trigger: order.placed")
+    stats = page.locator("#campaign-stats")
+    expect(stats.locator(".stat", has_text="Enrolled").locator("dd")).to_have_text("2")
+    expect(stats.locator(".stat", has_text="In progress").locator("dd")).to_have_text("2")
+    # and its versions, with what became of their contacts
+    v1 = page.locator("#version-rows tr[data-version='1']")
+    expect(v1.locator("td").nth(0)).to_have_text("Published")
+    expect(v1.locator("td").nth(1).locator("time")).to_have_attribute(
+        "datetime", "2026-11-23T10:00:00+00:00"
+    )
+    expect(v1.locator("td.num")).to_have_text(["2", "2", "0", "0"])
+    # and who is inside: the step they wait at and when they wake up
+    rows = page.locator("#enrollment-list tr.enrollment-row")
+    expect(rows).to_have_count(2)
+    ada = rows.filter(has_text="ada@example.com")
+    expect(ada.locator("td.who")).to_have_text("ada@example.comv1 · entered Nov 23, 2026, 10:00 AM")
+    expect(ada.locator("td.status")).to_have_text("In progress")
+    expect(ada.locator("td.step")).to_have_text("cross_sell_check")
+    expect(ada.locator("td.wake time")).to_have_attribute("datetime", "2026-11-25T10:00:00+00:00")
+    expect(ada.locator("td.wake")).to_have_text("Nov 25, 2026, 10:00 AM")
+    expect(ada.locator("td.ended")).to_have_text("")
+    expect(page.locator("#enrollments-status")).to_have_text("2 enrollments shown.")
+
+    # when they expand Ada's trace
+    toggle = ada.get_by_role("button", name=re.compile("trace"))
+    expect(toggle).to_have_text("Show trace (5)")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    trace = page.locator(f"#{toggle.get_attribute('aria-controls')}")
+    expect(trace).to_be_hidden()
+    toggle.click()
+    # then every decision is listed in the order it was taken
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(toggle).to_have_text("Hide trace")
+    expect(trace).to_be_visible()
+    steps = trace.locator("tbody tr")
+    expect(steps.locator("td:nth-child(3)")).to_have_text(
+        ["entered", "branch", "send", "wait", "wait"]
+    )
+    expect(steps.nth(1)).to_contain_text("French")
+    expect(steps.nth(2)).to_contain_text("thank_you_fr")
+    shot(page, "13-campaign-detail", request)
+    # and collapse it again
+    toggle.click()
+    expect(trace).to_be_hidden()
+
+    # when only the completed ones are asked for
+    region(page, "Enrollments").get_by_label("Show").select_option(label="Completed")
+    # then there are none yet
+    expect(page.locator("#enrollment-list")).to_have_text("No enrollments (completed).")
+
+    # the list is one link away, and Back returns to the campaign
+    page.get_by_role("link", name="← All campaigns").click()
+    expect(page.locator("#campaign-rows tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="Campaigns")).to_have_attribute("aria-current", "page")
+    page.go_back()
+    expect(page.locator("#campaign-name")).to_contain_text(TEMPLATE)
+
+
+def test_versions_are_published_stopped_reverted_and_exported_from_the_campaign_page(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given the demo's published campaign (v1), with a customer inside
+    demo = setup_demo(runtime)
+    place_order(runtime, demo.store_id, "ada@example.com")
+    sign_in(page, relance_url, demo.api_token)
+    open_campaign(page, TEMPLATE)
+    expect(page.locator("#editor-source")).to_contain_text("There is no draft")
+
+    # when the merchant shortens the wait before the cross-sell and saves
+    document = editor_document(page)
+    assert document["$schema"] == "urn:relance:campaign-definition"
+    wait = next(step for step in document["steps"] if step["id"] == "wait_2_days")
+    wait["seconds"] = 86400
+    editor = region(page, "Draft editor").get_by_label("Definition (JSON)")
+    editor.fill(json.dumps(document, indent=2))
+    expect(page.locator("#editor-state")).to_have_text("Unsaved changes")
+    page.get_by_role("button", name="Save draft").click()
+    # then draft v2 is saved, valid, and the overview shows the new wait
+    expect(page.locator("#editor-result")).to_have_text("Draft v2 saved. It can be published.")
+    expect(page.locator("#editor-state")).to_have_text("")
+    expect(page.locator("#version-rows tr[data-version='2'] td").first).to_have_text("Draft")
+    expect(page.locator("#outline [data-step-id='wait_2_days']")).to_contain_text("Wait 1 day")
+
+    # when they publish it, the page asks what becomes of the contact inside v1
+    page.get_by_role("button", name="Publish draft v2").click()
+    dialog = page.get_by_role("dialog", name="Publish version 2 of “Post-purchase thank you”?")
+    expect(dialog).to_be_visible()
+    drain = dialog.get_by_role("radio", name=re.compile("^Drain"))
+    stop = dialog.get_by_role("radio", name=re.compile("^Stop"))
+    expect(drain).to_be_checked()
+    expect(drain).to_be_focused()
+    expect(dialog).to_contain_text("They finish version 1 as it is")
+    expect(dialog).to_contain_text("They leave version 1 now")
+    shot(page, "14-publish-drain-or-stop", request)
+    # Escape cancels, back on the button, nothing published
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Publish draft v2")).to_be_focused()
+    assert campaign_versions(runtime, demo.store_id, TEMPLATE) == {1: "published", 2: "draft"}
+    # draining it is
+    page.get_by_role("button", name="Publish draft v2").click()
+    expect(drain).to_be_checked()
+    stop.check()
+    drain.check()
+    dialog.get_by_role("button", name="Publish version 2").click()
+    expect(page.locator("#flash")).to_contain_text("Version 2 of “Post-purchase thank you” is")
+    expect(page.locator("#version-rows tr[data-version='2'] td").first).to_have_text("Published")
+    expect(page.locator("#version-rows tr[data-version='1'] td").first).to_have_text("Draining")
+    assert campaign_versions(runtime, demo.store_id, TEMPLATE) == {1: "draining", 2: "published"}
+
+    # when they stop the campaign, everyone inside leaving now
+    page.get_by_role("button", name="Stop campaign").click()
+    dialog = page.get_by_role("dialog", name="Stop “Post-purchase thank you”?")
+    expect(dialog).to_contain_text("They finish their run as planned")
+    dialog.get_by_role("radio", name=re.compile("^Stop")).check()
+    dialog.get_by_role("button", name="Stop campaign").click()
+    # then it is stopped, both versions retired, and Ada left with the reason
+    expect(page.locator("#flash")).to_contain_text("is stopped and everyone inside has left")
+    expect(page.locator("#campaign-name")).to_contain_text("Stopped")
+    expect(page.locator("#version-rows tr td:first-of-type")).to_have_text(["Retired", "Retired"])
+    ada = page.locator("#enrollment-list tr.enrollment-row", has_text="ada@example.com")
+    expect(ada.locator("td.status")).to_have_text("Exited")
+    expect(ada.locator("td.ended")).to_contain_text("Campaign stopped")
+    expect(ada.locator("td.ended")).to_contain_text("campaign_stopped")
+    expect(page.get_by_role("button", name="Stop campaign")).to_have_count(0)
+    assert enrollment_reasons(runtime, demo.store_id) == ["campaign_stopped"]
+
+    # when they revert to version 1
+    page.get_by_role("button", name="Revert to version 1").click()
+    dialog = page.get_by_role("dialog", name="Revert to version 1?")
+    expect(dialog).to_contain_text("A new draft, v3, is made from version 1")
+    dialog.get_by_role("button", name="Revert to version 1").click()
+    # then draft v3 is version 1's definition, in the editor
+    expect(page.locator("#flash")).to_contain_text("Draft v3 is now a copy of version 1")
+    expect(page.locator("#version-rows tr[data-version='3'] td").first).to_have_text("Draft")
+    expect(page.locator("#editor-source")).to_contain_text("Editing draft v3")
+    reverted = editor_document(page)
+    assert next(s for s in reverted["steps"] if s["id"] == "wait_2_days")["seconds"] == 172800
+    shot(page, "15-reverted", request)
+
+    # when they export it
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Export JSON").click()
+    # then they get the draft as a document campaignImport reads back
+    assert exported.value.suggested_filename == "post-purchase-thank-you-v3.json"
+    saved = json.loads(Path(exported.value.path()).read_text())
+    assert saved == reverted
+    expect(page.locator("#flash")).to_contain_text("exported as post-purchase-thank-you-v3.json")
+    # and any version on its own
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Export version 2").click()
+    assert exported.value.suggested_filename == "post-purchase-thank-you-v2.json"
+    v2 = json.loads(Path(exported.value.path()).read_text())
+    assert next(s for s in v2["steps"] if s["id"] == "wait_2_days")["seconds"] == 86400
+    assert campaign_statuses(runtime, demo.store_id) == {TEMPLATE: CampaignStatus.STOPPED}
+
+
+# -- the draft editor -----------------------------------------------------------------------------
+
+
+def test_the_editor_shows_every_violation_where_it_is(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given a draft made from the post-purchase template
+    demo = setup_demo(runtime)
+    seed_campaign(runtime, demo.store_id, name="Summer thanks", published=False)
+    sign_in(page, relance_url, demo.api_token)
+    open_campaign(page, "Summer thanks")
+    editor = region(page, "Draft editor")
+    text = editor.get_by_label("Definition (JSON)")
+    result = page.locator("#editor-result")
+    outline = page.locator("#outline")
+    expect(page.locator("#editor-source")).to_contain_text("Editing draft v1")
+    # the overview reads the graph in path order, from the entry step
+    first = outline.locator(".outline-step").first
+    expect(first).to_contain_text("1.Splitby_languageSplit on language")
+    expect(first.locator(".outline-links li").first).to_have_text(
+        "French: language = fr → goes to thank_you_fr"
+    )
+    expect(outline.locator("[data-step-id='next_weekday'] .outline-summary")).to_have_text(
+        "Wait for the window 09:00–17:00 on Mon–Fri, contact's time"  # noqa: RUF001
+    )
+    # and its links go to their step
+    first.get_by_role("button", name="thank_you_fr").click()
+    expect(outline.locator("[data-step-id='thank_you_fr']")).to_be_focused()
+
+    # when the merchant links a step to nowhere, names a design that does not exist and leaves
+    # a step out of every path, then saves
+    document = editor_document(page)
+    document["steps"][1]["next"] = "nowhere"
+    document["steps"][2]["design"] = "winter_sale"
+    document["steps"].append({"id": "orphan", "type": "exit"})
+    text.fill(json.dumps(document, indent=2))
+    expect(page.locator("#editor-state")).to_have_text("Unsaved changes")
+    # (Validate checks what is saved: it says so while there are unsaved changes)
+    editor.get_by_role("button", name="Validate").click()
+    expect(result).to_contain_text("Publishing rules are checked on the saved draft")
+    editor.get_by_role("button", name="Save draft").click()
+    # then the draft is saved, and every problem is listed with its path
+    expect(result).to_contain_text("Draft v1 saved, but publishing would refuse it: 3 problems.")
+    problems = result.locator("li")
+    # (in the order of the document)
+    expect(problems.locator("code")).to_have_text(["steps.1.next", "steps.2.design", "steps.12"])
+    expect(problems.nth(0)).to_contain_text("nowhere")
+    expect(problems.nth(0)).to_contain_text("UNKNOWN_STEP")
+    expect(problems.nth(1)).to_contain_text("UNKNOWN_DESIGN")
+    expect(problems.nth(2)).to_contain_text("UNREACHABLE")
+    # and the overview marks the steps at fault
+    expect(outline.locator(".outline-step.has-problem")).to_have_count(3)
+    broken = outline.locator("[data-step-id='thank_you_fr']")
+    expect(broken.locator(".outline-links")).to_contain_text("nowhere (no such step)")
+    expect(outline.locator(".outline-rest")).to_contain_text("Not reachable from the entry step")
+    expect(outline.locator(".outline-rest")).to_contain_text("orphan")
+    shot(page, "16-editor-violations", request)
+
+    # when they click a problem's path
+    problems.nth(0).get_by_role("button", name="steps.1.next").click()
+    # then the editor has it selected, and the overview highlights its step
+    assert selected_text(page, "#editor-text") == '"next": "nowhere"'
+    expect(broken).to_have_class(re.compile("is-selected"))
+    problems.nth(1).get_by_role("button").click()
+    assert selected_text(page, "#editor-text") == '"design": "winter_sale"'
+
+    # when they validate the saved draft
+    editor.get_by_role("button", name="Validate").click()
+    # then the same problems are reported
+    expect(result).to_contain_text("Draft v1 cannot be published yet: 3 problems.")
+    expect(result.locator("li")).to_have_count(3)
+
+    # when the JSON itself is broken
+    broken_text = text.input_value().rstrip().removesuffix("}")
+    text.fill(broken_text)
+    # then the overview says so, and saving checks nothing
+    expect(outline).to_contain_text("The JSON is not valid (line")
+    expect(outline).to_contain_text("the document ends too early")
+    editor.get_by_role("button", name="Save draft").click()
+    expect(result).to_contain_text("The definition is not valid JSON; nothing was checked.")
+
+    # when a value is out of range, the draft is not saved and the field is named
+    document = editor_document_from(broken_text + "}")
+    document["steps"][8]["seconds"] = 0
+    text.fill(json.dumps(document, indent=2))
+    editor.get_by_role("button", name="Save draft").click()
+    expect(result).to_contain_text("Nothing was saved: fix these problems first.")
+    expect(result.locator("li code")).to_have_text(["definition.steps.8.seconds"])
+    expect(result.locator("li")).to_contain_text("greater than or equal to 1")
+    result.get_by_role("button", name="definition.steps.8.seconds").click()
+    assert selected_text(page, "#editor-text") == '"seconds": 0'
+    assert campaign_versions(runtime, demo.store_id, "Summer thanks") == {1: "draft"}
+
+    # when they discard their changes, the saved draft is back
+    editor.get_by_role("button", name="Discard changes").click()
+    expect(page.locator("#editor-state")).to_have_text("")
+    assert editor_document(page)["steps"][8]["seconds"] == 172800
+    assert editor_document(page)["steps"][1]["next"] == "nowhere"
+
+
+def editor_document_from(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+# -- creating: from scratch, by import ------------------------------------------------------------
+
+
+def test_a_merchant_starts_a_campaign_from_scratch_or_imports_one(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    demo = setup_demo(runtime)
+    sign_in(page, relance_url, demo.api_token)
+    scratch = region(page, "Start from scratch")
+
+    # when they ask for a blank campaign started by an event, without naming one
+    scratch.get_by_label("Name").fill("VIP welcome")
+    scratch.get_by_role("button", name="Create draft").click()
+    # then the field at fault is named
+    problem = page.get_by_role("alert")
+    expect(problem).to_contain_text("The campaign could not be created.")
+    expect(problem.locator("li code")).to_have_text(["trigger.events"])
+    # when it is started by entering a list instead
+    scratch.get_by_label("Started by").select_option(label="entering a list")
+    scratch.get_by_label("List id").fill("vip")
+    scratch.get_by_role("button", name="Create draft").click()
+    # then its page opens on the new draft: a trigger and one exit step to build on
+    expect(page.locator("#campaign-name")).to_contain_text("VIP welcome")
+    expect(page.locator("#campaign-name")).to_contain_text("Draft")
+    expect(page.locator("#campaign-name")).to_be_focused()
+    expect(page.locator("#flash")).to_contain_text("“VIP welcome” was created as a draft")
+    expect(page.locator("#campaign-meta")).to_contain_text("Trigger: enters list vip")
+    expect(page.locator("#outline .outline-step")).to_have_count(1)
+    expect(page.locator("#outline .outline-step")).to_contain_text("Exit")
+    expect(page.locator("#outline .outline-rules")).to_contain_text("enters list vip")
+
+    # when they go back and import a definition with two mistakes
+    page.get_by_role("link", name="← All campaigns").click()
+    importing = region(page, "Import a campaign")
+    definition: dict[str, Any] = {
+        "trigger": {"type": "event", "events": ["order.placed"]},
+        "entry_step": "wait",
+        "steps": [
+            {"id": "wait", "type": "delay", "seconds": 0, "next": "thanks"},
+            {"id": "thanks", "type": "send_email", "design": "post_purchase", "colour": "red"},
+        ],
+    }
+    importing.get_by_label("Name").fill("Imported thanks")
+    text = importing.get_by_label("Definition (JSON)")
+    text.fill("{" + json.dumps(definition, indent=2))
+    importing.get_by_role("button", name="Import").click()
+    # then broken JSON is refused before anything is sent
+    result = page.locator("#import-result")
+    expect(result).to_contain_text("Nothing was imported: the definition is not valid JSON.")
+    expect(result).to_contain_text("line 1, column 2")
+    text.fill(json.dumps(definition, indent=2))
+    importing.get_by_role("button", name="Import").click()
+    # and then each problem is listed by field, nothing being created
+    expect(result).to_contain_text("Nothing was imported: 2 problems.")
+    expect(result.locator("li code")).to_have_text(
+        ["definition.steps.0.seconds", "definition.steps.1.colour"]
+    )
+    shot(page, "17-import-errors", request)
+    result.get_by_role("button", name="definition.steps.1.colour").click()
+    assert selected_text(page, "#import-text") == '"colour": "red"'
+    assert "Imported thanks" not in campaign_statuses(runtime, demo.store_id)
+
+    # when they fix them and import again
+    definition["steps"][0]["seconds"] = 3600
+    del definition["steps"][1]["colour"]
+    text.fill(json.dumps(definition))
+    importing.get_by_role("button", name="Import").click()
+    # then the campaign page opens on the imported draft
+    expect(page.locator("#campaign-name")).to_contain_text("Imported thanks")
+    expect(page.locator("#flash")).to_contain_text("was imported as draft v1")
+    steps = page.locator("#outline .outline-step")
+    expect(steps.locator(".outline-summary")).to_have_text(
+        ["Wait 1 hour", "Send the email design “post_purchase” (marketing)"]
+    )
+    expect(steps.nth(1).locator(".outline-links")).to_have_text("→ goes to end")
+    assert campaign_statuses(runtime, demo.store_id) == {
+        TEMPLATE: CampaignStatus.ACTIVE,
+        "VIP welcome": CampaignStatus.DRAFT,
+        "Imported thanks": CampaignStatus.DRAFT,
+    }
+
+
+# -- dry run and contact lookup -------------------------------------------------------------------
+
+
+def test_a_dry_run_shows_the_path_a_contact_would_take(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given the demo's post-purchase campaign and a French-speaking contact
+    demo = setup_demo(runtime)
+    add_contact(runtime, demo.store_id, "ada@example.com", language="fr")
+    sign_in(page, relance_url, demo.api_token)
+    open_campaign(page, TEMPLATE)
+    dry_run = region(page, "Dry run")
+    result = page.locator("#dryrun-result")
+
+    # when the merchant tries it for her, as if she had ordered
+    dry_run.get_by_label("Contact email").fill("Ada@Example.com")
+    dry_run.get_by_label("Event type").fill("order.placed")
+    dry_run.get_by_role("button", name="Try it").click()
+    # then the ordered path is shown, each decision with its time
+    expect(result.locator(".dryrun-outcome")).to_contain_text("Completes — version 1, completed")
+    path = result.get_by_role("list", name="Path of Ada@Example.com").locator("li")
+    expect(path.locator(".action")).to_have_text(
+        ["entered", "branch", "send", "wait", "wait", "branch", "skipped", "completed"]
+    )
+    # (the cross-sell is marketing, and she never subscribed)
+    expect(path.nth(6)).to_contain_text("no_consent")
+    expect(path.nth(1)).to_contain_text("French")
+    expect(path.nth(2)).to_contain_text("thank_you_fr")
+    expect(path.nth(0).locator("time")).to_have_attribute("datetime", "2026-11-23T10:00:00+00:00")
+    expect(path.nth(5).locator("time")).to_have_attribute("datetime", "2026-11-25T10:00:00+00:00")
+    shot(page, "18-dry-run", request)
+
+    # when the event is not the campaign's trigger
+    dry_run.get_by_label("Event type").fill("customer.signed_up")
+    dry_run.get_by_role("button", name="Try it").click()
+    # then she would not enter, and the page says why
+    expect(result.locator(".dryrun-outcome")).to_contain_text("Would not enter")
+    expect(result.locator(".dryrun-outcome")).to_contain_text("trigger_mismatch")
+
+    # when the address is no contact of the store
+    dry_run.get_by_label("Contact email").fill("nobody@example.com")
+    dry_run.get_by_role("button", name="Try it").click()
+    # then the field is named
+    expect(result).to_contain_text("The dry run could not be made.")
+    expect(result.locator("li")).to_contain_text("contactEmail")
+    expect(result.locator("li")).to_contain_text("no such contact here")
+    # and nothing was written
+    assert enrollment_reasons(runtime, demo.store_id) == []
+
+
+def test_a_contact_lookup_shows_every_run_of_a_contact_with_its_trace(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given two published campaigns on order.placed, and a customer who ordered
+    demo = setup_demo(runtime)
+    seed_campaign(runtime, demo.store_id, name="Thanks again")
+    place_order(runtime, demo.store_id, "ada@example.com", language="de")
+    place_order(runtime, demo.store_id, "ben@example.com")
+    sign_in(page, relance_url, demo.api_token)
+
+    # when the merchant looks her up
+    page.get_by_role("link", name="Contacts").click()
+    expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
+    expect(page.get_by_label("Email", exact=True)).to_be_focused()
+    page.get_by_label("Email", exact=True).fill("ADA@example.com")
+    page.get_by_role("button", name="Look up").click()
+    # then each campaign run of hers is listed (and no one else's)
+    result = page.locator("#contact-result")
+    expect(result).to_contain_text("2 campaign runs for ADA@example.com, newest first.")
+    rows = result.locator("tr.enrollment-row")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text=TEMPLATE)).to_have_count(1)
+    expect(rows.locator("td.status")).to_have_text(["In progress", "In progress"])
+    # with what each campaign did to her
+    again = rows.filter(has_text="Thanks again")
+    toggle = again.get_by_role("button", name=re.compile("trace"))
+    toggle.click()
+    trace = page.locator(f"#{toggle.get_attribute('aria-controls')}")
+    expect(trace.locator("tbody tr").nth(1)).to_contain_text("German")
+    shot(page, "19-contact-lookup", request)
+
+    # a campaign's name opens it
+    again.get_by_role("link", name="Thanks again").click()
+    expect(page.locator("#campaign-name")).to_contain_text("Thanks again")
+    expect(page.locator("#enrollment-list tr.enrollment-row")).to_have_count(2)
+
+    # and an unknown address has none
+    page.get_by_role("link", name="Contacts").click()
+    page.get_by_label("Email", exact=True).fill("nobody@example.com")
+    page.get_by_role("button", name="Look up").click()
+    expect(result).to_contain_text("No campaign runs for nobody@example.com")
+    expect(result.locator("table")).to_have_count(0)
+
+
+def test_inside_the_dashboard_a_reader_sees_a_campaign_but_cannot_change_it(
+    page: Page,
+    runtime: Runtime,
+    relance_url: str,
+    fake_saleor: FakeSaleor,
+    dashboard: FakeDashboard,
+    request: pytest.FixtureRequest,
+) -> None:
+    # given a Saleor store with a published campaign a customer entered, and a Dashboard user
+    # without MANAGE_USERS
+    store = install_store(runtime, fake_saleor)
+    seed_campaign(runtime, store.id)
+    place_order(runtime, store.id, "ada@example.com")
+    reader = fake_saleor.signer.dashboard_token(
+        iss=fake_saleor.api_url,
+        app=fake_saleor.app_id,
+        user_id="VXNlcjo5",
+        user_permissions=("MANAGE_ORDERS",),
+        now=runtime.clock(),
+    )
+    calls = record_graphql(page)
+    page.goto(
+        dashboard.page_url(
+            app_src=app_src(relance_url, fake_saleor, theme="dark"),
+            token=reader,
+            auto=True,
+            with_other_site=False,
+        )
+    )
+    app = page.frame_locator("iframe[name=relance]")
+    expect(app.get_by_text("You can see campaigns but not change them")).to_be_visible()
+
+    # when they open the campaign
+    app.get_by_role("link", name=TEMPLATE).click()
+    # then they see it, its versions and who is inside, with the trace
+    expect(app.locator("#campaign-name")).to_contain_text("Active")
+    expect(app.locator("#campaign-name")).to_be_focused()
+    expect(app.locator("#version-rows tr[data-version='1'] td.num")).to_have_text(
+        ["1", "1", "0", "0"]
+    )
+    row = app.locator("#enrollment-list tr.enrollment-row", has_text="ada@example.com")
+    row.get_by_role("button", name="Show trace (5)").click()
+    expect(app.locator("#enrollment-list .trace-row:not([hidden]) tbody tr")).to_have_count(5)
+    # and may export it, but changes are disabled (relance would refuse them anyway)
+    expect(app.get_by_role("button", name="Export JSON")).to_be_enabled()
+    expect(app.get_by_role("button", name="Stop campaign")).to_be_disabled()
+    expect(app.get_by_role("button", name="Revert to version 1")).to_be_disabled()
+    expect(app.get_by_role("button", name="Save draft")).to_be_disabled()
+    expect(app.get_by_role("button", name="Validate")).to_be_disabled()
+    expect(app.locator("#editor-text")).to_have_attribute("readonly", "")
+    expect(app.get_by_role("button", name="Try it")).to_be_disabled()
+    shot(page, "20-dashboard-reader-campaign", request)
+
+    # when they look the customer up
+    app.get_by_role("link", name="Contacts").click()
+    app.get_by_label("Email", exact=True).fill("ada@example.com")
+    app.get_by_role("button", name="Look up").click()
+    # then they see her run
+    expect(app.locator("#contact-result")).to_contain_text("1 campaign run for ada@example.com")
+    # every call carried the Dashboard's token
+    assert {call.all_headers()["authorization-bearer"] for call in calls} == {reader}

@@ -1,13 +1,13 @@
 """``GET /app``: the admin page (the manifest's ``appUrl``) and its two assets.
 
-One HTML document, one ES module and one stylesheet, shipped in ``static/app/`` and served byte
-for byte: no build step, no templating, no data in the page. The page gets a credential (the
-Saleor Dashboard's token through the App Bridge handshake, or an admin API token typed in) and
-fetches everything else from ``/graphql``. What it does and why: docs/admin-page.md.
+One HTML document, a few plain ES modules and one stylesheet, shipped in ``static/app/`` and
+served byte for byte: no build step, no templating, no data in the page. The page gets a
+credential (the Saleor Dashboard's token through the App Bridge handshake, or an admin API token
+typed in) and fetches everything else from ``/graphql``. What it does and why: docs/admin-page.md.
 
 - ``GET /app``: the document, with :data:`PAGE_HEADERS`.
-- ``GET /app/static/app.js`` and ``GET /app/static/app.css``: the assets. Anything else under
-  ``/app/static/`` is 404.
+- ``GET /app/static/<name>`` for each of :data:`ASSET_TYPES` (``app.js``, the modules it imports,
+  ``app.css``). Anything else under ``/app/static/`` is 404.
 
 Every response carries a strong ``ETag`` and ``Cache-Control: no-cache``: browsers keep a copy and
 revalidate it (a 304 when unchanged), so a new release is picked up on the next load. The page
@@ -66,9 +66,21 @@ PAGE_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
 
-#: Asset file name → media type. Only these are served.
+_SCRIPT = "text/javascript; charset=utf-8"
+
+#: Asset file name → media type. Only these are served: ``app.js`` (the entry module) and the
+#: modules it imports (relative specifiers, ``./api.js``), and the stylesheet.
 ASSET_TYPES = {
-    "app.js": "text/javascript; charset=utf-8",
+    "app.js": _SCRIPT,
+    "api.js": _SCRIPT,
+    "campaign.js": _SCRIPT,
+    "contacts.js": _SCRIPT,
+    "context.js": _SCRIPT,
+    "dom.js": _SCRIPT,
+    "enrollments.js": _SCRIPT,
+    "json-text.js": _SCRIPT,
+    "outline.js": _SCRIPT,
+    "ui.js": _SCRIPT,
     "app.css": "text/css; charset=utf-8",
 }
 

@@ -1,4 +1,5 @@
-// relance admin page: one ES module, no framework, no build step.
+// relance admin page: plain ES modules, no framework, no build step. This is the entry module:
+// signing in, the campaigns list (templates, blank campaigns, import) and the routes.
 //
 // Two ways in (docs/admin-page.md):
 // - inside the Saleor Dashboard (the iframe URL has ?saleorApiUrl=…): the App Bridge handshake as
@@ -9,79 +10,69 @@
 // - anywhere else: a sign-in form for an admin API token (rl_…), kept in sessionStorage and sent
 //   as `Authorization: Bearer`.
 //
+// Routes are the URL's fragment, so Back works and a reload stays put: `#campaigns` (the list),
+// `#campaign/<id>` (one campaign: campaign.js), `#contacts` (contact lookup: contacts.js).
+//
 // All data reaches the page through textContent and DOM APIs: the CSP enforces Trusted Types with
 // no policy, so any string written to innerHTML would throw.
 
+import { CREATE_BLANK, CREATE_FROM_TEMPLATE, IMPORT_CAMPAIGN, PAGE_QUERY, gql } from "./api.js";
+import {
+  CAMPAIGN_STATUS,
+  campaignHref,
+  initCampaignView,
+  openCampaign,
+  problemList,
+  publishDraft,
+  stashEdits,
+  statusChip,
+} from "./campaign.js";
+import { initContactsView, openContacts } from "./contacts.js";
+import { MANAGE_PERMISSION, inDashboard, params, state } from "./context.js";
+import { $, formatDate, formatNumber, h } from "./dom.js";
+import { parseText, selectPath, selectRange } from "./json-text.js";
+import {
+  applyPermissions,
+  clearNotices,
+  flash,
+  handleFailure,
+  onUnauthenticated,
+  runMutation,
+  setBusy,
+  showProblem,
+} from "./ui.js";
+
 const TOKEN_KEY = "relance.apiToken";
-const MANAGE_PERMISSION = "MANAGE_USERS";
-const GRAPHQL_URL = new URL("graphql", document.baseURI).href;
-
-const PAGE_QUERY = `query AdminPage {
-  me { id name apiUrl status }
-  campaigns {
-    id name status templateKey updatedAt
-    publishedVersion { number publishedAt }
-    draftVersion { number }
-    stats { enrolled active messagesSent }
-  }
-  campaignTemplates { key name description }
-}`;
-
-const CREATE_MUTATION = `mutation CreateCampaign($templateKey: String!, $name: String) {
-  campaignCreateFromTemplate(templateKey: $templateKey, name: $name) {
-    campaign { id name status }
-    errors { field code message }
-  }
-}`;
-
-const PUBLISH_MUTATION = `mutation PublishCampaign($id: ID!) {
-  campaignPublish(id: $id) {
-    campaign { id name status publishedVersion { number } }
-    errors { field code message }
-  }
-}`;
-
-const STATUS_LABELS = { ACTIVE: "Active", DRAFT: "Draft", STOPPED: "Stopped" };
 const STORE_STATUS_LABELS = {
   ACTIVE: "Connected",
   DISCONNECTED: "Disconnected",
   UNINSTALLED: "Uninstalled",
 };
+/** The events a trigger may name (docs/campaign-format.md), offered as suggestions. */
+const EVENT_NAMES = [
+  "cart.abandoned",
+  "order.placed",
+  "order.paid",
+  "order.cancelled",
+  "order.refunded",
+  "checkout.updated",
+  "customer.signed_up",
+  "customer.confirmed",
+  "customer.updated",
+  "newsletter.subscribed",
+  "list.entered",
+  "list.exited",
+  "message.opened",
+  "message.clicked",
+  "message.bounced",
+  "sms.received",
+  "date.reached",
+];
 
-// --- state ------------------------------------------------------------------------------------
-
-const params = new URLSearchParams(window.location.search);
-const saleorApiUrl = params.get("saleorApiUrl") || "";
-const inDashboard = saleorApiUrl !== "";
 const dashboardOrigin = originOf(document.referrer);
-
-const state = {
-  token: null,
-  canManage: true,
-  busy: false,
-  data: null,
-  locale: (params.get("locale") || navigator.language || "en").replace(/_/g, "-"),
-};
-
-// --- tiny DOM helpers ---------------------------------------------------------------------------
-
-const $ = (id) => document.getElementById(id);
-
-/** An element with a class and text (always textContent), then children. */
-function h(tag, { cls, text, attrs } = {}, ...children) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-function show(view) {
-  for (const id of ["view-loading", "view-waiting", "view-signin", "view-app"]) {
-    $(id).hidden = id !== view;
-  }
-}
+/** The page's data (store, campaigns, templates) once loaded; a message to show after a route. */
+let pageData = null;
+let pendingFlash = null;
 
 function originOf(url) {
   try {
@@ -91,22 +82,9 @@ function originOf(url) {
   }
 }
 
-function formatNumber(value) {
-  try {
-    return new Intl.NumberFormat(state.locale).format(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function formatDate(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "";
-  try {
-    return new Intl.DateTimeFormat(state.locale, { dateStyle: "medium" }).format(date);
-  } catch {
-    return date.toISOString().slice(0, 10);
+function show(view) {
+  for (const id of ["view-loading", "view-waiting", "view-signin", "view-app"]) {
+    $(id).hidden = id !== view;
   }
 }
 
@@ -119,101 +97,68 @@ function applyTheme(theme) {
 function applyLocale(locale) {
   if (typeof locale !== "string" || !locale) return;
   state.locale = locale.replace(/_/g, "-");
-  if (state.data) render(state.data);
+  if (pageData) render(pageData);
 }
 
-// --- notices ------------------------------------------------------------------------------------
+// --- routes ---------------------------------------------------------------------------------------
 
-function clearNotices() {
-  $("problem").hidden = true;
-  $("flash").hidden = true;
-}
-
-/** Show a problem: a title and lines of [field, message, code]. */
-function showProblem(title, lines = []) {
-  $("flash").hidden = true;
-  $("problem-title").textContent = title;
-  const list = $("problem-list");
-  list.replaceChildren(
-    ...lines.map(({ field, message, code }) =>
-      h(
-        "li",
-        {},
-        field ? h("code", { cls: "field", text: field }) : null,
-        h("span", { text: message }),
-        code ? h("span", { cls: "code", text: code }) : null,
-      ),
-    ),
-  );
-  list.hidden = lines.length === 0;
-  $("problem").hidden = false;
-}
-
-function flash(message) {
-  $("problem").hidden = true;
-  $("flash").textContent = message;
-  $("flash").hidden = false;
-}
-
-// --- GraphQL ------------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(kind, message, lines = []) {
-    super(message);
-    this.kind = kind; // "network" | "http" | "unauthenticated" | "forbidden" | "graphql"
-    this.lines = lines;
-  }
-}
-
-function authHeaders() {
-  if (inDashboard) {
-    // app-sdk src/app-bridge/fetch.ts sends the token as `authorization-bearer`; relance also
-    // needs to know which store it is for.
-    return { "authorization-bearer": state.token, "saleor-api-url": saleorApiUrl };
-  }
-  return { authorization: `Bearer ${state.token}` };
-}
-
-async function gql(query, variables = {}) {
-  let response;
-  try {
-    response = await fetch(GRAPHQL_URL, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", ...authHeaders() },
-      body: JSON.stringify({ query, variables }),
-      credentials: "omit",
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError("network", "relance could not be reached. Check the connection and try again.");
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new ApiError("http", `relance answered ${response.status} ${response.statusText}`.trim());
-  }
-  const errors = Array.isArray(body?.errors) ? body.errors : [];
-  if (errors.length) {
-    const codes = errors.map((error) => error?.extensions?.code);
-    const lines = errors.map((error) => ({
-      field: Array.isArray(error?.path) ? error.path.join(".") : "",
-      message: String(error?.message ?? "Unknown error"),
-      code: error?.extensions?.code ? String(error.extensions.code) : "",
-    }));
-    if (codes.includes("UNAUTHENTICATED")) {
-      throw new ApiError("unauthenticated", lines[0].message, lines);
+function currentRoute() {
+  const hash = window.location.hash.replace(/^#/, "");
+  if (hash.startsWith("campaign/")) {
+    try {
+      return { name: "campaign", id: decodeURIComponent(hash.slice("campaign/".length)) };
+    } catch {
+      return { name: "campaigns" };
     }
-    if (codes.includes("FORBIDDEN")) throw new ApiError("forbidden", lines[0].message, lines);
-    throw new ApiError("graphql", "relance could not answer this request.", lines);
   }
-  if (!response.ok || !body?.data) {
-    throw new ApiError("http", `relance answered ${response.status} ${response.statusText}`.trim());
-  }
-  return body.data;
+  if (hash === "contacts") return { name: "contacts" };
+  return { name: "campaigns" };
 }
 
-// --- loading and rendering -----------------------------------------------------------------------
+/** Go to `hash`, then show `message` once the view has loaded. */
+function go(hash, message) {
+  pendingFlash = message || null;
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+/** Show the view of the current fragment. `initial`: the list was just loaded with the page. */
+async function route({ initial = false, focus = true } = {}) {
+  const current = currentRoute();
+  $("list-view").hidden = current.name !== "campaigns";
+  $("campaign-view").hidden = current.name !== "campaign";
+  $("contacts-view").hidden = current.name !== "contacts";
+  const contacts = current.name === "contacts";
+  $("page-title").textContent = contacts ? "Contacts" : "Campaigns";
+  for (const [id, active] of [
+    ["nav-campaigns", !contacts],
+    ["nav-contacts", contacts],
+  ]) {
+    if (active) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  if (current.name !== "campaign") stashEdits();
+  if (current.name === "campaigns") {
+    if (pageData) document.title = `Campaigns · ${pageData.me.name || pageData.me.apiUrl} · relance`;
+    if (!initial && !(await load())) return;
+    if (!initial && focus) $("campaigns-title").focus();
+  } else if (current.name === "campaign") {
+    if (!(await openCampaign(current.id, { focus }))) return;
+  } else {
+    document.title = "Contacts · relance";
+    openContacts({ focus });
+  }
+  if (pendingFlash) flash(pendingFlash);
+  pendingFlash = null;
+}
+
+window.addEventListener("hashchange", () => {
+  if (state.token === null || pageData === null) return;
+  clearNotices();
+  route();
+});
+
+// --- loading and rendering the list -------------------------------------------------------------
 
 async function load({ initial = false } = {}) {
   if (initial) {
@@ -223,11 +168,11 @@ async function load({ initial = false } = {}) {
   $("campaigns-card").setAttribute("aria-busy", "true");
   try {
     const data = await gql(PAGE_QUERY);
-    state.data = data;
+    pageData = data;
     render(data);
     return true;
   } catch (error) {
-    if (state.data === null) {
+    if (pageData === null) {
       const note = "Not loaded: see the message above, then try Refresh.";
       $("campaign-rows").replaceChildren(
         h("tr", { cls: "loading-row" }, h("td", { text: note, attrs: { colspan: "7" } })),
@@ -239,32 +184,6 @@ async function load({ initial = false } = {}) {
   } finally {
     $("campaigns-card").removeAttribute("aria-busy");
   }
-}
-
-function handleFailure(error, title) {
-  if (!(error instanceof ApiError)) {
-    console.error(error);
-    showProblem(title, [{ message: String(error?.message ?? error) }]);
-    return;
-  }
-  if (error.kind === "unauthenticated") {
-    if (inDashboard) {
-      state.token = null;
-      showWaiting(
-        "The Dashboard session was refused by relance (expired, or relance is not installed " +
-          "for this store). Reload the page in the Dashboard.",
-      );
-      showProblem("Your Saleor Dashboard session was not accepted.", error.lines);
-    } else {
-      signOut();
-      showTokenError("This token was refused: it is unknown, revoked, or its store was uninstalled.");
-    }
-    return;
-  }
-  showProblem(
-    error.kind === "forbidden" ? "You are not allowed to do this." : title,
-    error.lines.length ? error.lines : [{ message: error.message }],
-  );
 }
 
 function setLoadingRows() {
@@ -282,6 +201,7 @@ function render(data) {
   renderCampaigns(data.campaigns || []);
   renderTemplates(data.campaignTemplates || []);
   $("read-only").hidden = state.canManage;
+  applyPermissions();
 }
 
 function renderStore(me) {
@@ -292,24 +212,20 @@ function renderStore(me) {
   chip.textContent = STORE_STATUS_LABELS[me.status] || me.status;
   chip.className = `chip ${me.status === "ACTIVE" ? "ok" : "warn"}`;
   chip.hidden = false;
-  document.title = `Campaigns · ${me.name || me.apiUrl} · relance`;
-}
-
-function statusChip(status) {
-  const cls = `chip status-${String(status).toLowerCase()}`;
-  return h("span", { cls, text: STATUS_LABELS[status] || status });
+  if (currentRoute().name === "campaigns") document.title = `Campaigns · ${me.name || me.apiUrl} · relance`;
 }
 
 function renderCampaigns(campaigns) {
   const rows = campaigns.map((campaign) => {
     const published = campaign.publishedVersion;
     const draft = campaign.draftVersion;
+    const about = [campaign.trigger?.summary, campaign.templateKey ? `from ${campaign.templateKey}` : null];
     const nameCell = h(
       "td",
       { cls: "name" },
-      h("span", { cls: "primary", text: campaign.name }),
-      campaign.templateKey
-        ? h("span", { cls: "secondary", text: `from ${campaign.templateKey}` })
+      h("a", { cls: "primary", text: campaign.name, attrs: { href: campaignHref(campaign.id) } }),
+      about.some(Boolean)
+        ? h("span", { cls: "secondary", text: about.filter(Boolean).join(" · ") })
         : null,
     );
     const publishedCell = h(
@@ -333,22 +249,25 @@ function renderCampaigns(campaigns) {
           "aria-label": `Publish version ${draft.number} of ${campaign.name}`,
         },
       });
-      button.disabled = !state.canManage;
-      button.addEventListener("click", () => publish(campaign, button));
+      button.addEventListener("click", async () => {
+        const done = await publishDraft(campaign, button);
+        if (done && (await load())) {
+          flash(`“${done.name}” is published (v${done.publishedVersion.number}) and takes new contacts.`);
+        }
+      });
       actions.append(button);
     }
-    const row = h(
+    return h(
       "tr",
       { attrs: { "data-campaign-id": campaign.id } },
       nameCell,
-      h("td", {}, statusChip(campaign.status)),
+      h("td", {}, statusChip(campaign.status, CAMPAIGN_STATUS)),
       publishedCell,
       h("td", { cls: "num", text: formatNumber(campaign.stats.enrolled) }),
       h("td", { cls: "num", text: formatNumber(campaign.stats.active) }),
       h("td", { cls: "num", text: formatNumber(campaign.stats.messagesSent) }),
       actions,
     );
-    return row;
   });
   $("campaign-rows").replaceChildren(...rows);
   $("campaigns").hidden = campaigns.length === 0;
@@ -364,6 +283,7 @@ function renderTemplates(templates) {
         placeholder: template.name,
         "aria-label": `Name of the new ${template.name} campaign`,
         maxlength: "200",
+        "data-manage": "",
       },
     });
     const button = h("button", {
@@ -371,8 +291,6 @@ function renderTemplates(templates) {
       text: "Create campaign",
       attrs: { type: "submit", "data-action": "create" },
     });
-    button.disabled = !state.canManage;
-    input.disabled = !state.canManage;
     const form = h(
       "form",
       { cls: "template-form", attrs: { "data-template": template.key } },
@@ -399,66 +317,110 @@ function renderTemplates(templates) {
   $("templates-empty").hidden = templates.length !== 0;
 }
 
-// --- mutations -----------------------------------------------------------------------------------
+// --- creating campaigns ----------------------------------------------------------------------------
 
-function setBusy(busy) {
-  state.busy = busy;
-  for (const node of document.querySelectorAll("[data-action], #refresh")) {
-    node.disabled = busy || (!state.canManage && node.id !== "refresh");
-  }
-}
-
-/** Run a mutation; show its `errors` (field + message) or re-fetch the page's data. */
-async function mutate({ button, pendingText, failureTitle, query, variables, field, success }) {
-  if (state.busy) return;
-  clearNotices();
-  setBusy(true);
-  const label = button.textContent;
-  button.textContent = pendingText;
-  try {
-    const data = await gql(query, variables);
-    const payload = data[field];
-    if (payload.errors.length) {
-      showProblem(
-        failureTitle,
-        payload.errors.map(({ field: path, message, code }) => ({ field: path, message, code })),
-      );
-      return;
-    }
-    if (await load()) flash(success(payload.campaign));
-  } catch (error) {
-    handleFailure(error, failureTitle);
-  } finally {
-    button.textContent = label;
-    setBusy(false);
-  }
-}
-
-function createFromTemplate(template, name, button) {
-  return mutate({
+async function createFromTemplate(template, name, button) {
+  const payload = await runMutation({
     button,
     pendingText: "Creating…",
     failureTitle: `The campaign could not be created from “${template.name}”.`,
-    query: CREATE_MUTATION,
+    query: CREATE_FROM_TEMPLATE,
     variables: { templateKey: template.key, name: name || null },
     field: "campaignCreateFromTemplate",
-    success: (campaign) =>
-      `“${campaign.name}” was created as a draft. Publish it to start taking contacts.`,
   });
+  if (payload && (await load())) {
+    flash(`“${payload.campaign.name}” was created as a draft. Publish it to start taking contacts.`);
+  }
 }
 
-function publish(campaign, button) {
-  return mutate({
-    button,
-    pendingText: "Publishing…",
-    failureTitle: `“${campaign.name}” could not be published.`,
-    query: PUBLISH_MUTATION,
-    variables: { id: campaign.id },
-    field: "campaignPublish",
-    success: (published) =>
-      `“${published.name}” is published (v${published.publishedVersion.number}) ` +
-      "and takes new contacts.",
+function updateBlankForm() {
+  const byEvent = $("blank-type").value === "event";
+  $("blank-value-label").textContent = byEvent ? "Events" : "List id";
+  $("blank-value").setAttribute("list", byEvent ? "event-names" : "");
+  $("blank-value-hint").hidden = !byEvent;
+}
+
+async function createBlank() {
+  const name = $("blank-name").value.trim();
+  const type = $("blank-type").value;
+  const value = $("blank-value").value.trim();
+  const trigger =
+    type === "event"
+      ? { type, events: value.split(",").map((item) => item.trim()).filter(Boolean) }
+      : { type, list_id: value };
+  const payload = await runMutation({
+    button: $("blank-create"),
+    pendingText: "Creating…",
+    failureTitle: "The campaign could not be created.",
+    query: CREATE_BLANK,
+    variables: { name, trigger },
+    field: "campaignCreate",
+    locate: (field) =>
+      field === "name"
+        ? () => $("blank-name").focus()
+        : String(field).startsWith("trigger")
+          ? () => $("blank-value").focus()
+          : null,
   });
+  if (!payload) return;
+  $("blank-form").reset();
+  updateBlankForm();
+  go(
+    campaignHref(payload.campaign.id),
+    `“${payload.campaign.name}” was created as a draft: add its steps in the editor.`,
+  );
+}
+
+async function importCampaign() {
+  const result = $("import-result");
+  const name = $("import-name").value.trim();
+  const text = $("import-text");
+  const fail = (title, problems) =>
+    result.replaceChildren(
+      h(
+        "div",
+        { cls: "result error" },
+        h("strong", { text: title }),
+        problemList(problems, (field) => {
+          if (field === "name") return () => $("import-name").focus();
+          const path = String(field).replace(/^definition\.?/, "");
+          return () => selectPath(text, path);
+        }),
+      ),
+    );
+  const parsed = parseText(text.value);
+  if (!text.value.trim()) {
+    fail("Nothing was imported.", [{ field: null, message: "Paste a campaign definition (JSON)." }]);
+    text.focus();
+    return;
+  }
+  if (parsed.error) {
+    fail("Nothing was imported: the definition is not valid JSON.", [
+      { field: null, message: parsed.error },
+    ]);
+    if (parsed.offset !== null) selectRange(text, parsed.offset, parsed.offset + 1);
+    return;
+  }
+  result.replaceChildren();
+  const payload = await runMutation({
+    button: $("import-button"),
+    pendingText: "Importing…",
+    failureTitle: "Nothing was imported.",
+    query: IMPORT_CAMPAIGN,
+    variables: { name, definition: parsed.value },
+    field: "campaignImport",
+    onErrors: (errors) => {
+      const count = errors.length;
+      fail(`Nothing was imported: ${count} problem${count === 1 ? "" : "s"}.`, errors);
+    },
+  });
+  if (!payload) return;
+  $("import-form").reset();
+  go(
+    campaignHref(payload.campaign.id),
+    `“${payload.campaign.name}” was imported as draft v${payload.campaign.draftVersion.number}. ` +
+      "Validate it, then publish it.",
+  );
 }
 
 // --- Saleor Dashboard: App Bridge ----------------------------------------------------------------
@@ -481,15 +443,20 @@ function tokenCanManage(token) {
   }
 }
 
+async function start() {
+  clearNotices();
+  if (await load({ initial: true })) await route({ initial: true, focus: false });
+}
+
 function acceptToken(token) {
   const first = state.token === null;
   state.token = token;
   state.canManage = tokenCanManage(token);
   if (first) {
-    clearNotices();
-    load({ initial: true });
-  } else if (state.data) {
-    render(state.data);
+    start();
+  } else if (pageData) {
+    $("read-only").hidden = state.canManage;
+    applyPermissions();
   }
 }
 
@@ -577,7 +544,7 @@ function showTokenError(message) {
 
 function signOut() {
   state.token = null;
-  state.data = null;
+  pageData = null;
   storeToken(null);
   clearNotices();
   $("sign-out").hidden = true;
@@ -594,8 +561,7 @@ async function signIn(token) {
   state.token = token;
   storeToken(token);
   $("sign-out").hidden = false;
-  clearNotices();
-  await load({ initial: true });
+  await start();
 }
 
 function startEmbedded() {
@@ -620,8 +586,23 @@ function startEmbedded() {
   else signOut();
 }
 
+onUnauthenticated((error) => {
+  if (inDashboard) {
+    state.token = null;
+    showWaiting(
+      "The Dashboard session was refused by relance (expired, or relance is not installed " +
+        "for this store). Reload the page in the Dashboard.",
+    );
+    showProblem("Your Saleor Dashboard session was not accepted.", error.lines);
+  } else {
+    signOut();
+    showTokenError("This token was refused: it is unknown, revoked, or its store was uninstalled.");
+  }
+});
+
 // --- start ---------------------------------------------------------------------------------------
 
+$("event-names").replaceChildren(...EVENT_NAMES.map((name) => h("option", { attrs: { value: name } })));
 $("refresh").addEventListener("click", async () => {
   if (state.busy) return;
   clearNotices();
@@ -632,6 +613,17 @@ $("refresh").addEventListener("click", async () => {
     setBusy(false);
   }
 });
+$("blank-type").addEventListener("change", updateBlankForm);
+$("blank-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  createBlank();
+});
+$("import-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  importCampaign();
+});
+initCampaignView();
+initContactsView();
 
 if (inDashboard) startDashboard();
 else startEmbedded();
