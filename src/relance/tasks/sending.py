@@ -36,6 +36,7 @@ from relance.store.models import (
 from relance.store.repositories.enrollments import definition_of
 from relance.tasks.outbound import Deferred, Prepared, Preparer, SendJob, Skipped, unavailable
 from relance.tasks.outbound import email as email_channel
+from relance.tasks.outbound import sms as sms_channel
 from relance.templates.errors import TemplatesError
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def _finish(runtime: Runtime, message_id: UUID, **values: Any) -> None:
 #: How each channel's messages are prepared (see :mod:`relance.tasks.outbound`).
 PREPARERS: dict[str, Preparer] = {
     "email": email_channel.prepare,
-    "sms": unavailable.prepare,
+    "sms": sms_channel.prepare,
     "push": unavailable.prepare,
     "webhook": unavailable.prepare,
 }
