@@ -8,6 +8,8 @@ local SMTP sink). Production sets at least ``RELANCE_DATABASE_URL``, ``RELANCE_B
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,10 @@ from relance.discounts import discount_code_seed
 
 #: Secret used when none is configured. Fine for a laptop; refused when ``RELANCE_ENV=production``.
 DEVELOPMENT_SECRET_KEY = "relance-development-secret-key-change-me"  # noqa: S105
+#: A host name of ``RELANCE_WEBHOOK_ALLOWED_NETWORKS``, optionally ``*.``-prefixed.
+_ALLOWED_HOST = re.compile(
+    r"^(\*\.)?(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?$", re.IGNORECASE
+)
 
 
 class Settings(BaseSettings):
@@ -40,12 +46,26 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=1.0, gt=0, description="seconds between sweeps")
     worker_threads: int = Field(default=4, ge=1)
     default_sender: str = "relance <no-reply@relance.localhost>"
+    #: Networks, addresses and host names webhook steps may call although they are not public
+    #: (channels/webhooks.py); an allowed destination may also use any port.
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("allowed_saleor_urls", mode="before")
+    @field_validator("allowed_saleor_urls", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _check_allowed_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if not _ALLOWED_HOST.match(entry):
+                    raise ValueError(f"not a network, address or host name: {entry!r}") from None
         return value
 
     @property
