@@ -339,9 +339,14 @@ def reset(url: str, seeded: Seeded, campaign: str) -> None:
                 updated_at=enrollments.c.created_at,
             )
         )
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    # the next run starts clean: no reset rows left for it to write back (WAL, checkpoint) or to
+    # skip over (dead tuples)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("VACUUM ANALYZE enrollments, enrollment_trace, messages")
+            connection.exec_driver_sql("CHECKPOINT")
+        else:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
 
 
