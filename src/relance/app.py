@@ -21,6 +21,7 @@ from relance.bootstrap import Process, build_process
 from relance.channels.sink import MailSink
 from relance.handlers import admin_page, generic, health, mailbox, saleor
 from relance.handlers import graphql as graphql_handlers
+from relance.handlers import twilio as twilio_handlers
 from relance.settings import Settings, get_settings
 from relance.tasks.sweep import SweepThread
 
@@ -69,6 +70,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         *health.routes(),
         *saleor.routes(),
         *generic.routes(),
+        *twilio_handlers.routes(),
         *graphql_handlers.routes(),
         *admin_page.routes(),
     ]
