@@ -14,6 +14,7 @@ from relance.graphql.mutations import (
     campaign_stop,
     campaign_update_draft,
     campaign_validate,
+    store_sms_settings,
     store_update_settings,
 )
 
@@ -35,6 +36,7 @@ class Mutation:
     campaign_revert = campaign_revert.field
     campaign_dry_run = campaign_dry_run.field
     store_update_settings = store_update_settings.field
+    store_sms_settings = store_sms_settings.field
 
 
 __all__ = ["Mutation"]
