@@ -34,9 +34,18 @@ from relance.store.models import (
     StoreStatus,
 )
 from relance.store.repositories.enrollments import definition_of
-from relance.tasks.outbound import Deferred, Prepared, Preparer, SendJob, Skipped, unavailable
+from relance.tasks.outbound import (
+    Deferred,
+    DeliveryReceipt,
+    Prepared,
+    Preparer,
+    SendJob,
+    Skipped,
+    unavailable,
+)
 from relance.tasks.outbound import email as email_channel
 from relance.tasks.outbound import sms as sms_channel
+from relance.tasks.outbound import webhook as webhook_channel
 from relance.templates.errors import TemplatesError
 
 logger = logging.getLogger(__name__)
@@ -121,7 +130,7 @@ PREPARERS: dict[str, Preparer] = {
     "email": email_channel.prepare,
     "sms": sms_channel.prepare,
     "push": unavailable.prepare,
-    "webhook": unavailable.prepare,
+    "webhook": webhook_channel.prepare,
 }
 
 
@@ -191,11 +200,21 @@ def send_message(runtime: Runtime, message_id: UUID) -> SendOutcome:
 def _deliver(
     runtime: Runtime, message_id: UUID, prepared: Prepared, *, attempts: int
 ) -> SendOutcome:
+    receipt = DeliveryReceipt()
     try:
-        provider_id = prepared.deliver()
+        answer = prepared.deliver()
+        receipt = answer if isinstance(answer, DeliveryReceipt) else DeliveryReceipt(answer)
+        if receipt.failure is not None:
+            raise receipt.failure  # a refusal that came with an answer to record
     except TransientDeliveryError as error:
         if attempts >= MAX_ATTEMPTS:
-            _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
+            _finish(
+                runtime,
+                message_id,
+                status=MessageStatus.FAILED,
+                error=str(error)[:1000],
+                **receipt.recorded(),
+            )
             return SendOutcome(status=MessageStatus.FAILED)
         _finish(
             runtime,
@@ -203,15 +222,28 @@ def _deliver(
             status=MessageStatus.PENDING,
             next_attempt_at=runtime.clock() + retry_delay(attempts),
             error=str(error)[:1000],
+            **receipt.recorded(),
         )
         logger.info("message %s deferred after attempt %d", message_id, attempts)
         return SendOutcome(status=MessageStatus.PENDING)
     except PermanentDeliveryError as error:
-        _finish(runtime, message_id, status=MessageStatus.FAILED, error=str(error)[:1000])
+        _finish(
+            runtime,
+            message_id,
+            status=MessageStatus.FAILED,
+            error=str(error)[:1000],
+            **receipt.recorded(),
+        )
         logger.info("message %s refused permanently", message_id)
         return SendOutcome(status=MessageStatus.FAILED)
     except DeliveryOutcomeUnknown as error:
-        _finish(runtime, message_id, status=MessageStatus.UNKNOWN, error=str(error)[:1000])
+        _finish(
+            runtime,
+            message_id,
+            status=MessageStatus.UNKNOWN,
+            error=str(error)[:1000],
+            **receipt.recorded(),
+        )
         logger.warning("message %s: delivery outcome unknown", message_id)
         return SendOutcome(status=MessageStatus.UNKNOWN)
     except Exception:
@@ -222,8 +254,9 @@ def _deliver(
         "status": MessageStatus.SENT,
         "sent_at": runtime.clock(),
         "error": None,
+        **receipt.recorded(),
     }
-    if provider_id is not None:
-        values["provider_message_id"] = provider_id[:500]
+    if receipt.provider_id is not None:
+        values["provider_message_id"] = receipt.provider_id[:500]
     _finish(runtime, message_id, **values)
     return SendOutcome(status=MessageStatus.SENT)
