@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.runtime",
     "tests.fixtures.flows",
     "tests.fixtures.saleor",
+    "tests.fixtures.twilio",
 ]
