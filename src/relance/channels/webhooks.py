@@ -44,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as _HeaderParser
 from typing import Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -155,6 +156,8 @@ def parse_target(url: str) -> Target:
     host = parsed.raw_host.decode("ascii").lower().rstrip(".")
     if not host:
         raise PermanentDeliveryError("webhook URL has no host")
+    if ":" not in host and not all(_valid_label(label) for label in host.split(".")):
+        raise PermanentDeliveryError("invalid webhook URL")
     port = parsed.port or (443 if scheme == "https" else 80)
     shown_host = f"[{host}]" if ":" in host else host
     shown_port = f":{parsed.port}" if parsed.port is not None else ""
@@ -193,10 +196,10 @@ def forbidden_reason(address: IPAddress) -> str | None:
         return "a link-local address"
     if checked.is_multicast:
         return "a multicast address"
-    if checked.is_private:
-        return "a private address"
     if checked.is_reserved or any(checked in net for net in _EXTRA_BLOCKED):
         return "a reserved address"
+    if checked.is_private:
+        return "a private address"
     if not checked.is_global:
         return "a non-public address"
     return None
@@ -472,11 +475,11 @@ class WebhookClient:
         """Make the call; return the answer, whatever its status (see the module docstring)."""
         target = parse_target(request.url)
         headers = _headers(request)
-        params: list[tuple[str, str | int | float | bool | None]] = [
-            *target.url.params.multi_items(),
-            *request.params,
-        ]
-        url = target.url.copy_with(params=httpx.QueryParams(params), fragment=None)
+        # the step's parameters follow the URL's own query string, which is kept as written
+        query = "&".join(
+            part for part in (target.url.query.decode("ascii"), urlencode(request.params)) if part
+        )
+        url = target.url.copy_with(query=query.encode("ascii") or None, fragment=None)
         last: TransientDeliveryError | None = None
         for address in self.vet(target):
             try:
