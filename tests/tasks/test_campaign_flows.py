@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from relance.automation.contacts import ContactUpdate
 from relance.automation.definitions import CampaignDefinition
-from relance.automation.events import DomainEvent, EventType, OrderSnapshot
+from relance.automation.events import CartSnapshot, DomainEvent, EventType, OrderSnapshot
 from relance.channels.smtp import SmtpTransport
 from relance.runtime import Runtime
 from relance.store.models import (
@@ -653,3 +653,29 @@ def test_emails_come_from_the_store_sender_with_its_name(shop: Shop) -> None:
     shop.send(event(EventType.CUSTOMER_SIGNED_UP))
     [mail] = shop.sink.wait_for(1)
     assert str(mail.message["From"]) == "Maison Exemple <bonjour@maison.example>"
+
+
+def test_an_order_recovering_the_cart_ends_its_reminders_without_an_exit_rule(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["cart.abandoned"]},
+            "entry_step": "wait",
+            "steps": [
+                {"type": "delay", "id": "wait", "seconds": 7200, "next": "remind"},
+                email_step("remind"),
+            ],
+        }
+    )
+    cart = CartSnapshot(checkout_id="c-1", currency="EUR", subtotal=Decimal(9), total=Decimal(9))
+    shop.send(event(EventType.CART_ABANDONED, cart=cart))
+    shop.send(
+        event(
+            EventType.ORDER_PLACED,
+            order=order(),
+            properties={"recovered_checkout_id": "c-1"},
+        )
+    )
+    shop.later(hours=3)
+    assert shop.sink.received == []
+    [enrollment] = shop.rows(Enrollment)
+    assert enrollment.end_reason == "cart_recovered"
