@@ -3,8 +3,10 @@
 Checked when an event about the contact is processed (exit events and conditions) and when a
 campaign step changes the contact (conditions only), so "exit when tagged VIP" does not wait for
 the enrollment's next wake-up. An order that recovers an abandoned checkout also ends every run
-about that cart (``cart_recovered``), even in a campaign whose merchant forgot the exit rule. Exit rules read the contact's facts with the enrollment's own
-context as ``event``; an exit event's ``where`` reads the new event's context.
+about that cart (``cart_recovered``), even in a campaign whose merchant forgot the exit rule.
+
+Exit rules read the contact's facts with the enrollment's own context as ``event``; an exit
+event's ``where`` reads the new event's context.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from relance.store.repositories.enrollments import (
     end_enrollment,
 )
 from relance.store.repositories.facts import load_facts, sending_policy
-
 
 #: ``end_reason`` of a run about a cart that was just ordered, whatever the campaign's rules say.
 CART_RECOVERED = "cart_recovered"
