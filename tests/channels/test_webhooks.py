@@ -433,6 +433,15 @@ def test_the_host_header_keeps_the_name_while_connecting_to_its_address(
     assert hooks.received[0].headers["host"] == f"hooks.example.test:{hooks.port}"
 
 
+def test_an_address_refusing_connections_gives_way_to_the_next(hooks: HookServer) -> None:
+    # the server listens on 127.0.0.1 only: 127.0.0.2 refuses at once
+    dns = FakeDns({"two.example": ["127.0.0.2", "127.0.0.1"]})
+    answer = WebhookClient(LOOPBACK, resolver=dns).call(post(hooks.url(host="two.example")))
+    assert answer.status == 200
+    assert dns.lookups == ["two.example"]
+    assert len(hooks.received) == 1
+
+
 def _certificates(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A CA, a server certificate for ``name`` signed by it; (server context, client context)."""
     now = dt.datetime.now(dt.UTC)

@@ -512,7 +512,13 @@ class WebhookClient:
             built = client.build_request(request.method, url, headers=headers, content=content)
             try:
                 response = client.send(built, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            except httpx.ConnectTimeout as error:
+                # no time left to try another address: a timeout takes the step's whole budget
+                host = url.raw_host.decode("ascii")
+                raise TransientDeliveryError(
+                    f"could not connect to {host} within {request.timeout:g} s"
+                ) from error
+            except httpx.ConnectError as error:  # refused, unreachable, TLS: try the next one
                 raise _NotConnected(_describe(error)) from error
             except (httpx.WriteError, httpx.WriteTimeout, httpx.PoolTimeout) as error:
                 raise TransientDeliveryError(
@@ -533,7 +539,7 @@ class WebhookClient:
 
 
 class _NotConnected(Exception):
-    """No connection to one address (the next one may be tried)."""
+    """No connection to one address, failing at once (the next address is tried)."""
 
 
 def _describe(error: Exception) -> str:
