@@ -543,6 +543,21 @@ def test_inside_the_dashboard_the_page_works_with_the_handshake_token(
     expect(app.locator("#campaign-rows tr")).to_have_count(2)
     expect(app.locator("#campaign-rows tr").filter(has_text="Draft")).to_have_count(1)
 
+    # when they export the published campaign and stop it, from its page in the frame
+    app.locator("#campaign-rows tr", has_text="Active").get_by_role("link").click()
+    with page.expect_download() as exported:
+        app.get_by_role("button", name="Export JSON").click()
+    assert exported.value.suggested_filename == "post-purchase-thank-you-v1.json"
+    app.get_by_role("button", name="Stop campaign").click()
+    dialog = app.get_by_role("dialog", name=f"Stop “{TEMPLATE}”?")
+    dialog.get_by_role("button", name="Stop campaign").click()
+    # then the sandboxed frame allowed both (the Dashboard's allow-downloads; dialogs need none)
+    expect(app.locator("#campaign-name")).to_contain_text("Stopped")
+    app.get_by_role("link", name="Campaigns", exact=True).click()
+    statuses = app.locator("#campaign-rows tr td:nth-child(2)")
+    expect(statuses.filter(has_text="Stopped")).to_have_count(1)
+    expect(statuses.filter(has_text="Draft")).to_have_count(1)
+
     # when the Dashboard switches to its dark theme
     page.evaluate("send({type: 'theme', payload: {theme: 'dark'}})")
     # then the page follows
@@ -750,10 +765,20 @@ def test_a_campaign_shows_its_versions_and_its_enrollments_with_their_traces(
     # then there are none yet
     expect(page.locator("#enrollment-list")).to_have_text("No enrollments (completed).")
 
+    # in a narrow frame the page does not scroll sideways (wide tables scroll on their own)
+    page.set_viewport_size({"width": 560, "height": 860})
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    shot(page, "13b-campaign-narrow", request)
+    page.set_viewport_size({"width": 1280, "height": 860})
+
     # the list is one link away, and Back returns to the campaign
     page.get_by_role("link", name="← All campaigns").click()
     expect(page.locator("#campaign-rows tr")).to_have_count(1)
-    expect(page.get_by_role("link", name="Campaigns")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Campaigns", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
     page.go_back()
     expect(page.locator("#campaign-name")).to_contain_text(TEMPLATE)
 
@@ -950,6 +975,12 @@ def test_the_editor_shows_every_violation_where_it_is(
     assert selected_text(page, "#editor-text") == '"seconds": 0'
     assert campaign_versions(runtime, demo.store_id, "Summer thanks") == {1: "draft"}
 
+    # unsaved changes survive a visit to the list
+    page.get_by_role("link", name="← All campaigns").click()
+    open_campaign(page, "Summer thanks")
+    expect(page.locator("#editor-state")).to_have_text("Unsaved changes")
+    assert editor_document(page)["steps"][8]["seconds"] == 0
+
     # when they discard their changes, the saved draft is back
     editor.get_by_role("button", name="Discard changes").click()
     expect(page.locator("#editor-state")).to_have_text("")
@@ -1105,7 +1136,7 @@ def test_a_contact_lookup_shows_every_run_of_a_contact_with_its_trace(
     sign_in(page, relance_url, demo.api_token)
 
     # when the merchant looks her up
-    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("link", name="Contacts", exact=True).click()
     expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
     expect(page.get_by_label("Email", exact=True)).to_be_focused()
     page.get_by_label("Email", exact=True).fill("ADA@example.com")
@@ -1131,7 +1162,7 @@ def test_a_contact_lookup_shows_every_run_of_a_contact_with_its_trace(
     expect(page.locator("#enrollment-list tr.enrollment-row")).to_have_count(2)
 
     # and an unknown address has none
-    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("link", name="Contacts", exact=True).click()
     page.get_by_label("Email", exact=True).fill("nobody@example.com")
     page.get_by_role("button", name="Look up").click()
     expect(result).to_contain_text("No campaign runs for nobody@example.com")
@@ -1192,7 +1223,7 @@ def test_inside_the_dashboard_a_reader_sees_a_campaign_but_cannot_change_it(
     shot(page, "20-dashboard-reader-campaign", request)
 
     # when they look the customer up
-    app.get_by_role("link", name="Contacts").click()
+    app.get_by_role("link", name="Contacts", exact=True).click()
     app.get_by_label("Email", exact=True).fill("ada@example.com")
     app.get_by_role("button", name="Look up").click()
     # then they see her run

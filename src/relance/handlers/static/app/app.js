@@ -97,7 +97,10 @@ function applyTheme(theme) {
 function applyLocale(locale) {
   if (typeof locale !== "string" || !locale) return;
   state.locale = locale.replace(/_/g, "-");
-  if (pageData) render(pageData);
+  if (!pageData) return;
+  render(pageData);
+  const current = currentRoute();
+  if (current.name === "campaign") openCampaign(current.id, { focus: false });
 }
 
 // --- routes ---------------------------------------------------------------------------------------

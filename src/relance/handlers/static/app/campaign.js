@@ -245,7 +245,8 @@ async function exportJson(number, trigger) {
 
 /** Show campaign `id`: load it (and its enrollments); `focus` moves focus to its heading. */
 export async function openCampaign(id, { focus = true } = {}) {
-  if (view.id !== id) {
+  const again = view.id === id;
+  if (!again) {
     stashEdits();
     view.id = id;
     view.campaign = null;
@@ -265,7 +266,8 @@ export async function openCampaign(id, { focus = true } = {}) {
     $("dryrun-event").value = "";
   }
   if (focus) $("campaign-name").focus();
-  const loaded = await reload({ replaceEditor: true, restore: true });
+  // the same campaign again (Back, a new locale) keeps what the editor holds
+  const loaded = await reload(again ? {} : { replaceEditor: true, restore: true });
   if (loaded) await loadEnrollments();
   return loaded;
 }
