@@ -1230,3 +1230,47 @@ def test_inside_the_dashboard_a_reader_sees_a_campaign_but_cannot_change_it(
     expect(app.locator("#contact-result")).to_contain_text("1 campaign run for ada@example.com")
     # every call carried the Dashboard's token
     assert {call.all_headers()["authorization-bearer"] for call in calls} == {reader}
+
+
+def test_publishing_from_the_list_asks_too_and_a_drained_stop_can_be_finished(
+    page: Page, runtime: Runtime, relance_url: str, request: pytest.FixtureRequest
+) -> None:
+    # given the demo's campaign with Ada inside v1, and a draft v2 saved as it is
+    demo = setup_demo(runtime)
+    place_order(runtime, demo.store_id, "ada@example.com")
+    sign_in(page, relance_url, demo.api_token)
+    open_campaign(page, TEMPLATE)
+    region(page, "Draft editor").get_by_role("button", name="Save draft").click()
+    expect(page.locator("#editor-result")).to_have_text("Draft v2 saved. It can be published.")
+    page.get_by_role("link", name="← All campaigns").click()
+
+    # when the merchant publishes v2 from the list, choosing Stop
+    page.get_by_role("button", name=f"Publish version 2 of {TEMPLATE}").click()
+    dialog = page.get_by_role("dialog", name=f"Publish version 2 of “{TEMPLATE}”?")
+    dialog.get_by_role("radio", name=re.compile("^Stop")).check()
+    dialog.get_by_role("button", name="Publish version 2").click()
+    # then v1 is retired at once and Ada left it
+    expect(page.locator("#flash")).to_contain_text("is published (v2)")
+    assert campaign_versions(runtime, demo.store_id, TEMPLATE) == {1: "retired", 2: "published"}
+    assert enrollment_reasons(runtime, demo.store_id) == ["version_replaced"]
+
+    # when Ben enters v2 and the campaign is stopped with Drain
+    place_order(runtime, demo.store_id, "ben@example.com")
+    open_campaign(page, TEMPLATE)
+    page.get_by_role("button", name="Stop campaign").click()
+    page.get_by_role("dialog").get_by_role("button", name="Stop campaign").click()
+    # then Ben finishes v2, which drains
+    expect(page.locator("#flash")).to_contain_text("those inside finish their run")
+    expect(page.locator("#version-rows tr[data-version='2'] td").first).to_have_text("Draining")
+    ben = page.locator("#enrollment-list tr.enrollment-row", has_text="ben@example.com")
+    expect(ben.locator("td.status")).to_have_text("In progress")
+
+    # when the merchant removes the contacts still inside after all
+    page.get_by_role("button", name="Remove contacts still inside").click()
+    dialog = page.get_by_role("dialog", name=f"Remove the contacts still inside “{TEMPLATE}”?")
+    dialog.get_by_role("button", name="Remove them").click()
+    # then v2 is retired and Ben has left
+    expect(page.locator("#version-rows tr[data-version='2'] td").first).to_have_text("Retired")
+    expect(ben.locator("td.ended")).to_contain_text("campaign_stopped")
+    expect(page.get_by_role("button", name="Remove contacts still inside")).to_have_count(0)
+    shot(page, "21-stopped-after-drain", request)
