@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.flows",
     "tests.fixtures.saleor",
     "tests.fixtures.twilio",
+    "tests.fixtures.push_service",
 ]
