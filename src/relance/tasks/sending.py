@@ -44,6 +44,7 @@ from relance.tasks.outbound import (
     unavailable,
 )
 from relance.tasks.outbound import email as email_channel
+from relance.tasks.outbound import push as push_channel
 from relance.tasks.outbound import sms as sms_channel
 from relance.tasks.outbound import webhook as webhook_channel
 from relance.templates.errors import TemplatesError
@@ -129,7 +130,7 @@ def _finish(runtime: Runtime, message_id: UUID, **values: Any) -> None:
 PREPARERS: dict[str, Preparer] = {
     "email": email_channel.prepare,
     "sms": sms_channel.prepare,
-    "push": unavailable.prepare,
+    "push": push_channel.prepare,
     "webhook": webhook_channel.prepare,
 }
 
