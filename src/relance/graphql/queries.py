@@ -1,4 +1,5 @@
-"""Admin queries. Every one needs a valid credential (``IsAdmin``) and sees only its store."""
+"""Admin queries. Every one needs a valid credential (``IsAdmin``) and sees only its store, except
+the public ``pushPublicKey`` (storefronts need it before anyone signs in)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from strawberry.scalars import JSON
 from relance.automation.library import TEMPLATES
 from relance.graphql.context import Info
 from relance.graphql.ids import parse_id
+from relance.graphql.mutations.store_push_settings import public_key_field
 from relance.graphql.pagination import DEFAULT_PAGE_SIZE
 from relance.graphql.permissions import IsAdmin
 from relance.graphql.types import (
@@ -172,3 +174,4 @@ class Query:
         permission_classes=[IsAdmin],
         description="Ready-made campaigns, for campaignCreateFromTemplate.",
     )
+    push_public_key: str | None = public_key_field

@@ -1,4 +1,5 @@
-"""Admin mutations, one per module. Each needs ``[IsAdmin, CanManage]``."""
+"""Admin mutations, one per module. Each needs ``[IsAdmin, CanManage]``, except the storefront's
+(``push_subscribe``, ``push_unsubscribe``), authorised by a customer token argument."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from relance.graphql.mutations import (
     campaign_stop,
     campaign_update_draft,
     campaign_validate,
+    push_subscribe,
+    push_unsubscribe,
+    store_push_settings,
     store_sms_settings,
     store_update_settings,
 )
@@ -22,7 +26,9 @@ from relance.graphql.mutations import (
 @strawberry.type(
     description=(
         "Admin mutations: API tokens, or Dashboard users with MANAGE_USERS. Expected failures are "
-        "in each payload's errors list; the payload's object is null when there are errors."
+        "in each payload's errors list; the payload's object is null when there are errors. "
+        "Storefront mutations (pushSubscribe, pushUnsubscribe) take a customer's Saleor access "
+        "token as an argument instead."
     )
 )
 class Mutation:
@@ -37,6 +43,9 @@ class Mutation:
     campaign_dry_run = campaign_dry_run.field
     store_update_settings = store_update_settings.field
     store_sms_settings = store_sms_settings.field
+    store_push_settings = store_push_settings.field
+    push_subscribe = push_subscribe.field
+    push_unsubscribe = push_unsubscribe.field
 
 
 __all__ = ["Mutation"]
