@@ -315,6 +315,24 @@ def test_registering_again_is_idempotent_and_updates_the_keys(
     assert len(contacts(runtime)) == 1
 
 
+def test_a_customer_keeps_the_ten_most_recently_registered_browsers(
+    api: Api, runtime: Runtime, saleor: JwksServer, clock: Clock, public_key: str
+) -> None:
+    token = token_for(saleor, clock)
+    endpoints = [f"https://p.example/{n}" for n in range(12)]
+    for endpoint in endpoints:
+        clock.advance(seconds=1)
+        assert subscribe(api, saleor.api_url, token, browser_for(public_key, endpoint)) == OK
+    assert {row.endpoint for row in rows(runtime)} == set(endpoints[2:])
+    # registering an old one again makes it the most recent: the oldest other one goes
+    clock.advance(seconds=1)
+    subscribe(api, saleor.api_url, token, browser_for(public_key, endpoints[2]))
+    assert {row.endpoint for row in rows(runtime)} == set(endpoints[2:])
+    clock.advance(seconds=1)
+    subscribe(api, saleor.api_url, token, browser_for(public_key, endpoints[0]))
+    assert {row.endpoint for row in rows(runtime)} == {endpoints[0], endpoints[2], *endpoints[4:]}
+
+
 def test_an_endpoint_moves_to_the_customer_who_registers_it(
     api: Api, runtime: Runtime, saleor: JwksServer, clock: Clock, public_key: str
 ) -> None:

@@ -34,6 +34,9 @@ from relance.store.upsert import insert_ignoring_conflict
 
 #: Longest user agent kept (the column's size).
 MAX_USER_AGENT_CHARS = 300
+#: Subscriptions kept per contact, the most recently registered: bounds how long one send takes
+#: (each device is one HTTP call) and what a single account can make relance call.
+MAX_SUBSCRIPTIONS_PER_CONTACT = 10
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -142,8 +145,10 @@ def save_subscription(
     now: datetime,
 ) -> PushSubscription:
     """Record ``target`` for the contact. Idempotent on (store, endpoint): an endpoint already
-    known gets the new keys and user agent and moves to this contact. Safe under concurrency
-    (insert ignoring a conflicting row, then the row read locked)."""
+    known gets the new keys and user agent and moves to this contact; ``updated_at`` is the last
+    registration. Beyond :data:`MAX_SUBSCRIPTIONS_PER_CONTACT` the contact's least recently
+    registered subscriptions are deleted. Safe under concurrency (insert ignoring a conflicting
+    row, then the row read locked)."""
     agent = (user_agent or "").strip()[:MAX_USER_AGENT_CHARS] or None
     insert_ignoring_conflict(
         session,
@@ -168,18 +173,24 @@ def save_subscription(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    changed = (row.contact_id, row.p256dh, row.auth, row.user_agent) != (
-        contact_id,
-        target.p256dh,
-        target.auth,
-        agent,
-    )
-    if changed:
-        row.contact_id = contact_id
-        row.p256dh = target.p256dh
-        row.auth = target.auth
-        row.user_agent = agent
-        row.updated_at = now
+    row.contact_id = contact_id
+    row.p256dh = target.p256dh
+    row.auth = target.auth
+    row.user_agent = agent
+    row.updated_at = now
+    session.flush()
+    surplus = session.scalars(
+        select(PushSubscription.id)
+        .where(
+            PushSubscription.store_id == store_id,
+            PushSubscription.contact_id == contact_id,
+            PushSubscription.id != row.id,  # the one just registered stays
+        )
+        .order_by(PushSubscription.updated_at.desc(), PushSubscription.created_at.desc())
+        .offset(MAX_SUBSCRIPTIONS_PER_CONTACT - 1)
+    ).all()
+    if surplus:
+        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(surplus)))
     return row
 
 
