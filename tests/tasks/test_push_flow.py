@@ -42,7 +42,11 @@ from relance.store.models import (
     VersionStatus,
 )
 from relance.store.repositories.contacts import set_consent, upsert_contact
-from relance.store.repositories.push import configure_push, save_subscription
+from relance.store.repositories.push import (
+    configure_push,
+    delete_contact_subscriptions,
+    save_subscription,
+)
 from relance.store.repositories.stores import save_installation
 from relance.tasks.intake import accept_event
 from relance.tasks.sweep import sweep
@@ -586,3 +590,13 @@ def test_dates_are_stored_in_utc(shop: Shop) -> None:
     [row] = shop.subscriptions()
     assert row.last_success_at == shop.clock()
     assert row.created_at == shop.clock()
+
+
+def test_a_contacts_subscriptions_can_be_forgotten_for_erasure(shop: Shop) -> None:
+    shop.browser("ada@example.com")
+    shop.browser("ada@example.com")
+    bob = shop.browser("bob@example.com")
+    with shop.runtime.sessions() as session, session.begin():
+        ada = session.scalars(select(Contact.id).where(Contact.email == "ada@example.com")).one()
+        assert delete_contact_subscriptions(session, shop.store_id, ada) == 2
+    assert shop.endpoints() == {bob.endpoint}

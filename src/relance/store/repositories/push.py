@@ -250,3 +250,14 @@ def delete_store_subscriptions(session: Session, store_id: UUID) -> int:
     """Forget every subscription of the store (its keys changed). Returns the count."""
     result = session.execute(delete(PushSubscription).where(PushSubscription.store_id == store_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_contact_subscriptions(session: Session, store_id: UUID, contact_id: UUID) -> int:
+    """Forget every subscription of a contact (its data is being erased: an endpoint and its
+    keys identify a device). Returns the count."""
+    result = session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.store_id == store_id, PushSubscription.contact_id == contact_id
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
