@@ -47,6 +47,7 @@ from tests.graphql.helpers import (
     seed_enrollment,
     simple_definition,
 )
+from tests.graphql.test_push import TENANCY_CASES as PUSH_TENANCY_CASES
 
 KEY = SigningKey("saleor-key-1")
 SHARED_EMAIL = "ada@example.com"  #: a contact of both stores
@@ -420,6 +421,7 @@ CASES: dict[str, Case] = {
     "campaignDryRun": case_campaign_dry_run,
     "storeUpdateSettings": case_store_update_settings,
     "storeSmsSettings": case_store_sms_settings,
+    **PUSH_TENANCY_CASES,
 }
 
 #: Root fields that take no id, email or cursor: nothing to name B with. Tried all the same
@@ -435,6 +437,10 @@ NO_FOREIGN_IDS = frozenset(
         "campaignImport",
         "storeUpdateSettings",
         "storeSmsSettings",  # its "…Sid" fields are Twilio's account ids, not relance's
+        "storePushSettings",
+        "pushPublicKey",  # names a store by its public API URL: any storefront may ask
+        "pushSubscribe",  # the customer's own token names the contact
+        "pushUnsubscribe",
     }
 )
 #: Input fields whose names look like ids but name something outside relance.

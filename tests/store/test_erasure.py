@@ -28,6 +28,7 @@ from relance.store.models import (
     Message,
     MessageStatus,
     Purchase,
+    PushSubscription,
     StoreKind,
     TraceRecord,
 )
@@ -315,3 +316,22 @@ def test_a_customer_is_erased_by_email_or_by_user_id(world: World) -> None:
             )
             == []
         )
+
+
+def test_erasing_forgets_the_contacts_push_subscriptions(world: World) -> None:
+    with world.runtime.sessions() as session, session.begin():
+        session.add(
+            PushSubscription(
+                store_id=world.store_id,
+                contact_id=world.contact_id,
+                endpoint="https://push.example/wpush/1",
+                p256dh="p" * 87,
+                auth="a" * 22,
+            )
+        )
+    with world.runtime.sessions() as session, session.begin():
+        contact = session.get(Contact, world.contact_id)
+        assert contact is not None
+        erase_contact(session, contact, world.now)
+    with world.runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PushSubscription)) == 0

@@ -37,6 +37,7 @@ from relance.store.models import (
     Purchase,
 )
 from relance.store.repositories.enrollments import add_trace, end_enrollment
+from relance.store.repositories.push import delete_contact_subscriptions
 
 #: Why enrollments of an erased contact ended (``Enrollment.end_reason``).
 ERASED_REASON = "contact_erased"
@@ -162,6 +163,7 @@ def erase_contact(session: Session, contact: Contact, now: datetime) -> Erasure:
     closed = _close_checkouts(session, contact, email, now)
     session.execute(delete(Purchase).where(Purchase.contact_id == contact.id))
     session.execute(delete(ListMember).where(ListMember.contact_id == contact.id))
+    delete_contact_subscriptions(session, contact.store_id, contact.id)  # they identify devices
     contact.email = tombstone
     for name in (
         "first_name",
