@@ -14,19 +14,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 
 from relance.automation.contacts import ContactUpdate
-from relance.automation.definitions import CampaignDefinition
-from relance.automation.events import CartSnapshot, DomainEvent, EventType, OrderSnapshot
+from relance.automation.events import CartSnapshot, DomainEvent, EventType
 from relance.channels.smtp import SmtpTransport
 from relance.runtime import Runtime
 from relance.store.models import (
-    Campaign,
-    CampaignStatus,
     CampaignVersion,
     Contact,
     Enrollment,
@@ -35,17 +32,13 @@ from relance.store.models import (
     Message,
     MessageStatus,
     Purchase,
-    StoreKind,
-    TraceRecord,
     VersionStatus,
 )
-from relance.store.repositories.stores import save_installation
 from relance.tasks.dates import raise_date_events
-from relance.tasks.intake import accept_event
-from relance.tasks.sweep import sweep
 from relance.templates.library import DesignLibrary
 from relance.templates.renderer import EmailRenderer
-from tests.fixtures.runtime import Clock, InlineDispatcher
+from tests.fixtures.campaigns import CampaignShop, event, inline_runtime, install_demo_store, order
+from tests.fixtures.runtime import Clock
 from tests.fixtures.smtp import SmtpSink
 
 _MJML = """<mjml><mj-body><mj-section><mj-column><mj-text>
@@ -67,66 +60,15 @@ def _write_designs(root: Path) -> None:
 
 
 @dataclass
-class Shop:
-    runtime: Runtime
-    clock: Clock
+class Shop(CampaignShop):
     sink: SmtpSink
-    store_id: UUID
 
     def launch(self, definition: dict[str, Any], name: str = "test") -> UUID:
         """Publish ``definition`` as a new campaign; returns the campaign id."""
-        parsed = CampaignDefinition.model_validate(definition)
-        now = self.clock()
-        with self.runtime.sessions() as session, session.begin():
-            campaign = Campaign(
-                store_id=self.store_id, name=name, status=CampaignStatus.ACTIVE, created_at=now
-            )
-            session.add(campaign)
-            session.flush()
-            session.add(
-                CampaignVersion(
-                    campaign_id=campaign.id,
-                    store_id=self.store_id,
-                    number=1,
-                    status=VersionStatus.PUBLISHED,
-                    definition=parsed.model_dump(mode="json"),
-                    published_at=now,
-                )
-            )
-        return campaign.id
-
-    def send(self, event: DomainEvent) -> None:
-        accept_event(self.runtime, self.store_id, event)
-
-    def later(self, **delta: float) -> None:
-        """Move the clock and sweep, as a worker's timer would."""
-        self.clock.advance(**delta)
-        sweep(self.runtime)
-
-    def rows(self, model: Any, *where: Any) -> list[Any]:
-        with self.runtime.sessions() as session:
-            return list(session.scalars(select(model).where(*where)))
-
-    def trace(self) -> list[tuple[str, str, str]]:
-        with self.runtime.sessions() as session:
-            return [
-                (row.step_id, row.action, row.detail)
-                for row in session.scalars(
-                    select(TraceRecord).order_by(TraceRecord.at, TraceRecord.seq)
-                )
-            ]
+        return self.publish(definition, name=name)
 
     def subjects(self) -> list[str]:
         return [str(mail.message["Subject"]) for mail in self.sink.received]
-
-    def set_store(self, **values: Any) -> None:
-        from relance.store.models import Store
-
-        with self.runtime.sessions() as session, session.begin():
-            store = session.get(Store, self.store_id)
-            assert store is not None
-            for key, value in values.items():
-                setattr(store, key, value)
 
 
 @pytest.fixture
@@ -138,58 +80,14 @@ def shop(
     tmp_path: Path,
 ) -> Shop:
     _write_designs(tmp_path / "designs")
-    dispatcher = InlineDispatcher()
-    runtime = make_runtime(
+    runtime = inline_runtime(
+        make_runtime,
         database_url,
-        dispatcher=dispatcher,
         email_transport=SmtpTransport(smtp_sink.url),
         renderer=EmailRenderer(DesignLibrary(tmp_path / "designs", recheck_after=0)),
     )
-    dispatcher.runtime = runtime
-    with runtime.sessions() as session, session.begin():
-        store = save_installation(
-            session,
-            kind=StoreKind.DEMO,
-            api_url=f"http://shop-{uuid4().hex[:8]}.test/graphql/",
-            app_id="test",
-            auth_token=None,
-            jwks=None,
-            secrets=runtime.secrets,
-            now=clock(),
-            name="Shop",
-        )
-        store.consent_mode = "opt_out"
-        store_id = store.id
-    return Shop(runtime, clock, smtp_sink, store_id)
-
-
-def event(
-    kind: EventType,
-    email: str = "ada@example.com",
-    key: str | None = None,
-    *,
-    at: datetime | None = None,
-    **extra: Any,
-) -> DomainEvent:
-    return DomainEvent(
-        type=kind,
-        idempotency_key=key or uuid4().hex,
-        occurred_at=at or datetime(2026, 11, 23, 10, tzinfo=UTC),
-        contact=ContactUpdate(email=email, first_name="Ada"),
-        **extra,
-    )
-
-
-def order(total: str = "50.00", *, order_id: str | None = None) -> OrderSnapshot:
-    return OrderSnapshot(
-        order_id=order_id or uuid4().hex,
-        number="1001",
-        created_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
-        currency="EUR",
-        subtotal=Decimal(total),
-        total=Decimal(total),
-        lines=(),
-    )
+    store_id = install_demo_store(runtime, now=clock(), name="Shop", consent_mode="opt_out")
+    return Shop(runtime, clock, store_id, sink=smtp_sink)
 
 
 def email_step(
@@ -679,3 +577,34 @@ def test_an_order_recovering_the_cart_ends_its_reminders_without_an_exit_rule(sh
     assert shop.sink.received == []
     [enrollment] = shop.rows(Enrollment)
     assert enrollment.end_reason == "cart_recovered"
+
+
+def test_a_list_entered_by_a_step_triggers_the_lists_campaign(shop: Shop) -> None:
+    shop.launch(
+        {
+            "trigger": {"type": "list_entered", "list_id": "vip"},
+            "entry_step": "hello",
+            "steps": [email_step("hello", "female")],
+        },
+        name="welcome to VIP",
+    )
+    shop.launch(
+        {
+            "trigger": {"type": "event", "events": ["order.placed"]},
+            "entry_step": "add",
+            "steps": [
+                {
+                    "type": "update_contact",
+                    "id": "add",
+                    "actions": [{"op": "add_to_list", "list_id": "vip"}],
+                }
+            ],
+        },
+        name="vip",
+    )
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    [mail] = shop.sink.wait_for(1)
+    assert str(mail.message["Subject"]) == "female Ada"
+    # a second order adds nothing: already a member, no second list.entered
+    shop.send(event(EventType.ORDER_PLACED, order=order()))
+    assert len(shop.sink.received) == 1

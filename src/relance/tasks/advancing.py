@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relance.automation.contacts import ContactUpdate
 from relance.automation.definitions import CampaignDefinition, CreateDiscountStep
 from relance.automation.engine import (
     ApplyContactActions,
@@ -33,6 +34,7 @@ from relance.automation.engine import (
     TraceEntry,
     advance,
 )
+from relance.automation.events import DomainEvent, EventType
 from relance.discounts import (
     DiscountAccessRefused,
     DiscountError,
@@ -52,12 +54,13 @@ from relance.store.models import (
     VersionStatus,
 )
 from relance.store.repositories.campaigns import retire_drained_versions
-from relance.store.repositories.contact_actions import apply_contact_actions
+from relance.store.repositories.contact_actions import Applied, apply_contact_actions
 from relance.store.repositories.enrollments import add_trace, definition_of, end_enrollment
 from relance.store.repositories.facts import load_situation
 from relance.store.repositories.stores import mark_disconnected
 from relance.store.upsert import insert_ignoring_conflict
 from relance.tasks.exits import apply_exit_rules
+from relance.tasks.intake import record_event
 from relance.tasks.leases import LEASE
 
 logger = logging.getLogger(__name__)
@@ -97,6 +100,20 @@ def advance_enrollment(runtime: Runtime, enrollment_id: UUID) -> list[UUID]:
 
 def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> _Suspended | None:
     now = runtime.clock()
+    recorded: list[UUID] = []
+    suspended = _advance_in_transaction(runtime, enrollment_id, queued, recorded, now)
+    for event_id in recorded:  # committed: hand the list events to a worker
+        runtime.dispatcher.process_event(event_id)
+    return suspended
+
+
+def _advance_in_transaction(
+    runtime: Runtime,
+    enrollment_id: UUID,
+    queued: list[UUID],
+    recorded: list[UUID],
+    now: datetime,
+) -> _Suspended | None:
     with runtime.sessions() as session, session.begin():
         enrollment = session.scalars(
             select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
@@ -148,7 +165,7 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
                     if message_id is not None:
                         queued.append(message_id)
                 case ApplyContactActions():
-                    done = apply_contact_actions(
+                    applied = apply_contact_actions(
                         session,
                         contact,
                         command.actions,
@@ -159,9 +176,10 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
                     add_trace(
                         session,
                         enrollment.id,
-                        [TraceEntry(command.step_id, "contact_updated", "; ".join(done))],
+                        [TraceEntry(command.step_id, "contact_updated", "; ".join(applied.done))],
                         now,
                     )
+                    recorded.extend(_list_events(session, enrollment, contact, applied, now))
                     apply_exit_rules(
                         session,
                         store,
@@ -212,6 +230,32 @@ def _advance_once(runtime: Runtime, enrollment_id: UUID, queued: list[UUID]) -> 
                         retire_drained_versions(session, version.campaign_id, now=now)
         enrollment.updated_at = now
     return suspended
+
+
+def _list_events(
+    session: Session, enrollment: Enrollment, contact: Contact, applied: Applied, now: datetime
+) -> list[UUID]:
+    """Record ``list.entered`` / ``list.exited`` for the memberships a step changed (inbox rows,
+    keyed by enrollment, step and list: a retried advance records nothing new)."""
+    ids: list[UUID] = []
+    for kind, lists in (
+        (EventType.LIST_ENTERED, applied.entered),
+        (EventType.LIST_EXITED, applied.left),
+    ):
+        for list_id in lists:
+            event = DomainEvent(
+                type=kind,
+                idempotency_key=f"{kind.value}:{enrollment.id}:{enrollment.step_id}:{list_id}"[
+                    :255
+                ],
+                occurred_at=now,
+                contact=ContactUpdate(email=contact.email),
+                properties={"list_id": list_id, "campaign_id": str(enrollment.campaign_id)},
+            )
+            accepted = record_event(session, contact.store_id, event, event_id=uuid4(), now=now)
+            if not accepted.duplicate:
+                ids.append(accepted.event_id)
+    return ids
 
 
 def _queue_message(

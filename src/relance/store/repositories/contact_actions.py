@@ -7,6 +7,7 @@ advance that is retried after a crash changes nothing more. The caller owns the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, assert_never
 
@@ -34,6 +35,17 @@ MAX_TAGS = 200
 MAX_CUSTOM_FIELDS = 200
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What :func:`apply_contact_actions` did: a short description of each action (no personal
+    data), and the lists the contact actually entered or left (for ``list.entered`` /
+    ``list.exited`` events)."""
+
+    done: list[str] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+
 def apply_contact_actions(
     session: Session,
     contact: Contact,
@@ -42,13 +54,14 @@ def apply_contact_actions(
     context: Mapping[str, Any],
     source: str,
     now: datetime,
-) -> list[str]:
-    """Apply ``actions`` in order; returns a short description of each (no personal data).
+) -> Applied:
+    """Apply ``actions`` in order.
 
     ``context`` is the enrollment's context (for ``copy_event_property``); ``source`` names the
     campaign in consent records.
     """
-    done: list[str] = []
+    applied = Applied()
+    done = applied.done
     for action in actions:
         match action:
             case SetField():
@@ -76,7 +89,9 @@ def apply_contact_actions(
                 contact.tags = sorted(tags)
                 done.append(f"{action.op} {action.tag}")
             case ListAction():
-                _change_list(session, contact, action, now)
+                if _change_list(session, contact, action, now):
+                    changed = applied.entered if action.op == "add_to_list" else applied.left
+                    changed.append(action.list_id)
                 done.append(f"{action.op} {action.list_id}")
             case Unsubscribe():
                 set_consent(contact, action.channel, ConsentStatus.UNSUBSCRIBED, source, now)
@@ -84,7 +99,7 @@ def apply_contact_actions(
             case _:
                 assert_never(action)
     contact.updated_at = now
-    return done
+    return applied
 
 
 def _set_custom(contact: Contact, key: str, value: object) -> None:
@@ -115,9 +130,10 @@ def _lookup(context: Mapping[str, Any], path: str) -> object:
     return current
 
 
-def _change_list(session: Session, contact: Contact, action: ListAction, now: datetime) -> None:
+def _change_list(session: Session, contact: Contact, action: ListAction, now: datetime) -> bool:
+    """Add or remove the membership; whether it changed."""
     if action.op == "add_to_list":
-        insert_ignoring_conflict(
+        return insert_ignoring_conflict(
             session,
             ListMember,
             {
@@ -128,12 +144,11 @@ def _change_list(session: Session, contact: Contact, action: ListAction, now: da
             },
             ["list_key", "contact_id"],
         )
-        return
     if action.op == "remove_from_list":
-        session.execute(
+        removed = session.execute(
             delete(ListMember).where(
                 ListMember.list_key == action.list_id, ListMember.contact_id == contact.id
             )
-        )
-        return
+        ).rowcount  # type: ignore[attr-defined]
+        return bool(removed)
     assert_never(action.op)
