@@ -13,33 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 
 from relance.automation.contacts import ContactUpdate
-from relance.automation.definitions import CampaignDefinition
-from relance.automation.events import DomainEvent, EventType, OrderSnapshot
+from relance.automation.events import EventType
 from relance.channels.webpush import PushTarget, StoredPushSettings, stored_push_settings
 from relance.runtime import Runtime
 from relance.settings import Settings
 from relance.store.crypto import SecretBox
 from relance.store.models import (
-    Campaign,
-    CampaignStatus,
-    CampaignVersion,
     Contact,
     Message,
     MessageStatus,
     PushSubscription,
     Store,
-    StoreKind,
-    TraceRecord,
-    VersionStatus,
 )
 from relance.store.repositories.contacts import set_consent, upsert_contact
 from relance.store.repositories.push import (
@@ -47,9 +39,7 @@ from relance.store.repositories.push import (
     delete_contact_subscriptions,
     save_subscription,
 )
-from relance.store.repositories.stores import save_installation
-from relance.tasks.intake import accept_event
-from relance.tasks.sweep import sweep
+from tests.fixtures.campaigns import CampaignShop, event, inline_runtime, install_demo_store, order
 from tests.fixtures.push_service import PUSH_HOST, Answer, Browser, PushService
 from tests.fixtures.runtime import Clock, InlineDispatcher
 
@@ -57,11 +47,8 @@ EMAIL = "ada@example.com"
 
 
 @dataclass
-class Shop:
-    runtime: Runtime
-    clock: Clock
+class Shop(CampaignShop):
     push: PushService
-    store_id: UUID
     dispatcher: InlineDispatcher
 
     def configure_push(self) -> str:
@@ -113,58 +100,17 @@ class Shop:
         return browser
 
     def launch(self, *steps: dict[str, Any], default_language: str = "en") -> UUID:
-        definition = CampaignDefinition.model_validate(
-            {
-                "trigger": {"type": "event", "events": ["order.placed"]},
-                "entry_step": steps[0]["id"],
-                "steps": list(steps),
-                "default_language": default_language,
-            }
-        )
-        with self.runtime.sessions() as session, session.begin():
-            campaign = Campaign(
-                store_id=self.store_id,
-                name="push",
-                status=CampaignStatus.ACTIVE,
-                created_at=self.clock(),
-            )
-            session.add(campaign)
-            session.flush()
-            session.add(
-                CampaignVersion(
-                    campaign_id=campaign.id,
-                    store_id=self.store_id,
-                    number=1,
-                    status=VersionStatus.PUBLISHED,
-                    definition=definition.model_dump(mode="json"),
-                    published_at=self.clock(),
-                )
-            )
-        return campaign.id
+        definition = {
+            "trigger": {"type": "event", "events": ["order.placed"]},
+            "entry_step": steps[0]["id"],
+            "steps": list(steps),
+            "default_language": default_language,
+        }
+        return self.publish(definition, name="push")
 
     def order_placed(self, email: str = EMAIL, number: str = "1001") -> None:
-        accept_event(
-            self.runtime,
-            self.store_id,
-            DomainEvent(
-                type=EventType.ORDER_PLACED,
-                idempotency_key=uuid4().hex,
-                occurred_at=self.clock(),
-                contact=ContactUpdate(email=email, first_name="Ada"),
-                order=OrderSnapshot(
-                    order_id=uuid4().hex,
-                    number=number,
-                    created_at=self.clock(),
-                    currency="EUR",
-                    subtotal=Decimal("42.00"),
-                    total=Decimal("42.00"),
-                ),
-            ),
-        )
-
-    def later(self, **delta: float) -> None:
-        self.clock.advance(**delta)
-        sweep(self.runtime)
+        placed = order("42.00", number=number, created_at=self.clock())
+        self.send(event(EventType.ORDER_PLACED, email, at=self.clock(), order=placed))
 
     def messages(self) -> list[Message]:
         with self.runtime.sessions() as session:
@@ -175,22 +121,10 @@ class Shop:
         return message
 
     def subscriptions(self) -> list[PushSubscription]:
-        with self.runtime.sessions() as session:
-            return list(session.scalars(select(PushSubscription)))
+        return self.rows(PushSubscription)
 
     def endpoints(self) -> set[str]:
         return {row.endpoint for row in self.subscriptions()}
-
-    def trace(self) -> list[tuple[str, str, str]]:
-        with self.runtime.sessions() as session:
-            rows = session.scalars(select(TraceRecord).order_by(TraceRecord.at, TraceRecord.seq))
-            return [(row.step_id, row.action, row.detail) for row in rows]
-
-    def set_contact(self, **values: Any) -> None:
-        with self.runtime.sessions() as session, session.begin():
-            for contact in session.scalars(select(Contact)):
-                for key, value in values.items():
-                    setattr(contact, key, value)
 
 
 def make_shop(
@@ -202,31 +136,22 @@ def make_shop(
     *,
     allowed: list[str],
 ) -> Shop:
-    dispatcher = InlineDispatcher()
     settings = Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         public_url="http://relance.test",
         webhook_allowed_networks=allowed,
     )
-    runtime = make_runtime(database_url, settings=settings, dispatcher=dispatcher)
-    dispatcher.runtime = runtime
-    with runtime.sessions() as session, session.begin():
-        store = save_installation(
-            session,
-            kind=StoreKind.DEMO,
-            api_url=f"http://shop-{uuid4().hex[:8]}.test/graphql/",
-            app_id="test",
-            auth_token=None,
-            jwks=None,
-            secrets=runtime.secrets,
-            now=clock(),
-            name="Atelier",
-        )
-        store.consent_mode = "opt_out"
-        store.storefront_urls = {"*": {"home": "https://atelier.example/"}}
-        store_id = store.id
-    return Shop(runtime, clock, push, store_id, dispatcher)
+    runtime = inline_runtime(make_runtime, database_url, settings=settings)
+    store_id = install_demo_store(
+        runtime,
+        now=clock(),
+        name="Atelier",
+        consent_mode="opt_out",
+        storefront_urls={"*": {"home": "https://atelier.example/"}},
+    )
+    assert isinstance(runtime.dispatcher, InlineDispatcher)
+    return Shop(runtime, clock, store_id, push=push, dispatcher=runtime.dispatcher)
 
 
 @pytest.fixture
@@ -321,7 +246,7 @@ def test_the_language_falls_back_to_its_base_then_to_the_campaign_default(shop: 
     assert push.message["url"] == "https://atelier.example/"
     assert shop.message().language == "pt"
     # a contact of unknown language gets the campaign's default
-    shop.set_contact(language=None)
+    shop.set_contacts(language=None)
     shop.order_placed()
     assert [p.message["title"] for p in shop.push.pushes_to(browser)] == ["Obrigado Ada", "Thanks"]
 
@@ -517,7 +442,7 @@ def test_a_contact_who_unsubscribed_from_push_meanwhile_is_skipped(shop: Shop) -
     shop.launch(push_step())
     # the step ran while the contact could be reached; its send was lost on the way
     lost: list[UUID] = []
-    shop.dispatcher.send_message = lost.append  # type: ignore[method-assign]
+    shop.dispatcher.send_message = lost.append  # type: ignore[method-assign, assignment]
     shop.order_placed()
     assert len(lost) == 1
     with shop.runtime.sessions() as session, session.begin():

@@ -31,15 +31,15 @@ from relance.automation.events import (
 from relance.automation.library import TEMPLATES
 from relance.channels.smtp import SmtpTransport
 from relance.runtime import Runtime
-from relance.store.models import Contact, Enrollment, EnrollmentStatus, StoreKind
+from relance.store.models import Contact, Enrollment, EnrollmentStatus
 from relance.store.repositories.campaigns import create_from_template, publish
-from relance.store.repositories.stores import save_installation
 from relance.tasks.actors import DramatiqDispatcher, declare_actors, set_runtime
 from relance.tasks.checkouts import accept_checkout, raise_abandoned_checkouts
 from relance.tasks.intake import accept_event
 from relance.tasks.sweep import sweep
 from relance.templates.library import DesignLibrary
 from relance.templates.renderer import EmailRenderer
+from tests.fixtures.campaigns import install_demo_store
 from tests.fixtures.runtime import Clock, InlineDispatcher
 from tests.fixtures.smtp import ReceivedMail, SmtpSink
 
@@ -141,26 +141,19 @@ def stack(
         worker.start()
     else:
         dispatcher.runtime = runtime
-    with runtime.sessions() as session, session.begin():
-        store = save_installation(
-            session,
-            kind=StoreKind.DEMO,
-            api_url=f"http://boutique-{uuid4().hex[:8]}.test/graphql/",
-            app_id="test",
-            auth_token=None,
-            jwks=None,
-            secrets=runtime.secrets,
-            now=clock(),
-            name="Maison Exemple",
-        )
-        store.timezone = "Europe/Paris"
-        store.storefront_urls = {
+    store_id = install_demo_store(
+        runtime,
+        now=clock(),
+        name="Maison Exemple",
+        host="boutique",
+        timezone="Europe/Paris",
+        storefront_urls={
             "default-channel": {
                 "home": "https://shop.example/",
                 "checkout": "https://shop.example/{lang}/checkout?token={token}",
             }
-        }
-        store_id = store.id
+        },
+    )
     yield Stack(runtime, clock, smtp_sink, store_id, asynchronous=production)
     if worker is not None:
         worker.stop()

@@ -13,21 +13,17 @@ import pytest
 from sqlalchemy import select
 
 from relance.automation.contacts import ContactUpdate
-from relance.automation.definitions import CampaignDefinition
 from relance.automation.events import DomainEvent, EventType
 from relance.plugin.saleor.discounts import SaleorDiscountProvider
 from relance.runtime import Runtime
 from relance.store.models import (
-    Campaign,
-    CampaignStatus,
-    CampaignVersion,
     Enrollment,
     EnrollmentStatus,
     Store,
     StoreStatus,
-    VersionStatus,
 )
 from relance.tasks.intake import accept_event
+from tests.fixtures.campaigns import publish_definition
 from tests.fixtures.runtime import Clock, RecordingDispatcher
 from tests.fixtures.saleor import FakeSaleor, install_store
 
@@ -66,19 +62,7 @@ def saleor_runtime(
         discount_providers={"saleor": SaleorDiscountProvider()},
     )
     store = install_store(runtime, fake_saleor)
-    with runtime.sessions() as session, session.begin():
-        campaign = Campaign(store_id=store.id, name="welcome", status=CampaignStatus.ACTIVE)
-        session.add(campaign)
-        session.flush()
-        session.add(
-            CampaignVersion(
-                campaign_id=campaign.id,
-                store_id=store.id,
-                number=1,
-                status=VersionStatus.PUBLISHED,
-                definition=CampaignDefinition.model_validate(DEFINITION).model_dump(mode="json"),
-            )
-        )
+    publish_definition(runtime, store.id, DEFINITION, name="welcome", now=None)
     return runtime
 
 

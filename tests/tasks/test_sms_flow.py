@@ -10,34 +10,20 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
-from sqlalchemy import select
 from starlette.applications import Starlette
 
 from relance.automation.contacts import ContactUpdate
-from relance.automation.definitions import CampaignDefinition
-from relance.automation.events import DomainEvent, EventType
+from relance.automation.events import EventType
 from relance.channels.twilio import StoredSmsSettings
 from relance.handlers import twilio as twilio_handlers
 from relance.runtime import Runtime
-from relance.store.models import (
-    Campaign,
-    CampaignStatus,
-    CampaignVersion,
-    Contact,
-    Message,
-    MessageStatus,
-    Store,
-    StoreKind,
-    VersionStatus,
-)
-from relance.store.repositories.stores import save_installation
-from relance.tasks.intake import accept_event
-from relance.tasks.sweep import sweep
+from relance.store.models import Message, MessageStatus
+from tests.fixtures.campaigns import CampaignShop, event, inline_runtime, install_demo_store
 from tests.fixtures.http import serve
-from tests.fixtures.runtime import Clock, InlineDispatcher
+from tests.fixtures.runtime import Clock
 from tests.fixtures.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -52,11 +38,8 @@ PUBLIC_URL = "http://relance.test"  # make_runtime's RELANCE_PUBLIC_URL
 
 
 @dataclass
-class Shop:
-    runtime: Runtime
-    clock: Clock
+class Shop(CampaignShop):
     twilio: FakeTwilio
-    store_id: UUID
 
     def configure_sms(self, **changes: Any) -> None:
         values: dict[str, Any] = {
@@ -66,17 +49,7 @@ class Shop:
             "api_base_url": self.twilio.base_url,
             **changes,
         }
-        with self.runtime.sessions() as session, session.begin():
-            store = session.get(Store, self.store_id)
-            assert store is not None
-            store.channel_settings = {"sms": StoredSmsSettings(**values).model_dump()}
-
-    def set_store(self, **values: Any) -> None:
-        with self.runtime.sessions() as session, session.begin():
-            store = session.get(Store, self.store_id)
-            assert store is not None
-            for key, value in values.items():
-                setattr(store, key, value)
+        self.set_store(channel_settings={"sms": StoredSmsSettings(**values).model_dump()})
 
     def launch(self, *steps: dict[str, Any], default_language: str | None = None) -> UUID:
         definition: dict[str, Any] = {
@@ -86,59 +59,17 @@ class Shop:
         }
         if default_language:
             definition["default_language"] = default_language
-        parsed = CampaignDefinition.model_validate(definition)
-        with self.runtime.sessions() as session, session.begin():
-            campaign = Campaign(
-                store_id=self.store_id,
-                name="sms",
-                status=CampaignStatus.ACTIVE,
-                created_at=self.clock(),
-            )
-            session.add(campaign)
-            session.flush()
-            session.add(
-                CampaignVersion(
-                    campaign_id=campaign.id,
-                    store_id=self.store_id,
-                    number=1,
-                    status=VersionStatus.PUBLISHED,
-                    definition=parsed.model_dump(mode="json"),
-                    published_at=self.clock(),
-                )
-            )
-        return campaign.id
+        return self.publish(definition, name="sms")
 
     def signs_up(self, phone: str | None = PHONE, **contact: Any) -> None:
-        accept_event(
-            self.runtime,
-            self.store_id,
-            DomainEvent(
-                type=EventType.CUSTOMER_SIGNED_UP,
-                idempotency_key=uuid4().hex,
-                occurred_at=self.clock(),
-                contact=ContactUpdate(
-                    email=contact.pop("email", "ada@example.com"),
-                    first_name="Ada",
-                    phone=phone,
-                    **contact,
-                ),
-            ),
-        )
-
-    def later(self, **delta: float) -> None:
-        self.clock.advance(**delta)
-        sweep(self.runtime)
+        email = contact.pop("email", "ada@example.com")
+        update = ContactUpdate(email=email, first_name="Ada", phone=phone, **contact)
+        self.send(event(EventType.CUSTOMER_SIGNED_UP, at=self.clock(), contact=update))
 
     def message(self) -> Message:
-        with self.runtime.sessions() as session:
-            [message] = session.scalars(select(Message))
-            return message
-
-    def set_contact(self, **values: Any) -> None:
-        with self.runtime.sessions() as session, session.begin():
-            for contact in session.scalars(select(Contact)):
-                for key, value in values.items():
-                    setattr(contact, key, value)
+        messages: list[Message] = self.rows(Message)
+        [message] = messages
+        return message
 
 
 def sms_step(text: dict[str, str] | None = None, **more: Any) -> dict[str, Any]:
@@ -172,26 +103,12 @@ def shop(
     twilio: FakeTwilio,
     callbacks: Callable[[Runtime], None],
 ) -> Shop:
-    dispatcher = InlineDispatcher()
-    runtime = make_runtime(database_url, dispatcher=dispatcher)
-    dispatcher.runtime = runtime
-    with runtime.sessions() as session, session.begin():
-        store = save_installation(
-            session,
-            kind=StoreKind.DEMO,
-            api_url=f"http://shop-{uuid4().hex[:8]}.test/graphql/",
-            app_id="test",
-            auth_token=None,
-            jwks=None,
-            secrets=runtime.secrets,
-            now=clock(),
-            name="Atelier",
-        )
-        store.consent_mode = "opt_out"
-        store.timezone = "Europe/Paris"
-        store_id = store.id
+    runtime = inline_runtime(make_runtime, database_url)
+    store_id = install_demo_store(
+        runtime, now=clock(), name="Atelier", consent_mode="opt_out", timezone="Europe/Paris"
+    )
     callbacks(runtime)
-    shop = Shop(runtime, clock, twilio, store_id)
+    shop = Shop(runtime, clock, store_id, twilio=twilio)
     shop.configure_sms()
     return shop
 
@@ -304,7 +221,7 @@ def test_a_contact_who_unsubscribes_during_quiet_hours_gets_nothing(shop: Shop) 
     shop.clock.now = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
     shop.launch(sms_step())
     shop.signs_up(time_zone="Europe/Paris")
-    shop.set_contact(consents={"sms": {"status": "unsubscribed", "source": "sms_stop"}})
+    shop.set_contacts(consents={"sms": {"status": "unsubscribed", "source": "sms_stop"}})
     shop.later(hours=10)
     message = shop.message()
     assert (message.status, message.error) == (MessageStatus.SKIPPED, "unsubscribed from SMS")

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -21,12 +20,12 @@ from relance.automation.events import EventType, LineItem, OrderSnapshot
 from relance.channels.smtp import SmtpTransport
 from relance.runtime import Runtime
 from relance.settings import Settings
-from relance.store.models import Message, MessageStatus, StoreKind
-from relance.store.repositories.stores import save_installation
+from relance.store.models import Message, MessageStatus
 from tests.channels.test_webhooks import HookServer, Reply, start_hook_server
-from tests.fixtures.runtime import Clock, InlineDispatcher
+from tests.fixtures.campaigns import event, inline_runtime, install_demo_store
+from tests.fixtures.runtime import Clock
 from tests.fixtures.smtp import SmtpSink
-from tests.tasks.test_campaign_flows import Shop, event
+from tests.tasks.test_campaign_flows import Shop
 
 BODY = """{
   "event": "order.placed",
@@ -54,35 +53,20 @@ def make_shop(
     *,
     allowed: list[str],
 ) -> Shop:
-    dispatcher = InlineDispatcher()
     settings = Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         public_url="http://relance.test",
         webhook_allowed_networks=allowed,
     )
-    runtime = make_runtime(
+    runtime = inline_runtime(
+        make_runtime,
         database_url,
         settings=settings,
-        dispatcher=dispatcher,
         email_transport=SmtpTransport(smtp_sink.url),
     )
-    dispatcher.runtime = runtime
-    with runtime.sessions() as session, session.begin():
-        store = save_installation(
-            session,
-            kind=StoreKind.DEMO,
-            api_url=f"http://shop-{uuid4().hex[:8]}.test/graphql/",
-            app_id="test",
-            auth_token=None,
-            jwks=None,
-            secrets=runtime.secrets,
-            now=clock(),
-            name="Shop",
-        )
-        store.consent_mode = "opt_out"
-        store_id = store.id
-    return Shop(runtime, clock, smtp_sink, store_id)
+    store_id = install_demo_store(runtime, now=clock(), name="Shop", consent_mode="opt_out")
+    return Shop(runtime, clock, store_id, sink=smtp_sink)
 
 
 @pytest.fixture
