@@ -24,9 +24,9 @@ code and the store id only, never the token or the user's email.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,13 +39,15 @@ from relance.plugin.saleor.dashboard_auth import (
     UnknownDashboardKey,
     verify_dashboard_token,
 )
-from relance.plugin.saleor.errors import SaleorPluginError
 from relance.plugin.saleor.jwks import fetch_jwks
+from relance.plugin.saleor.jwt_verify import JWKS_REFETCH_INTERVAL as JWKS_REFETCH_INTERVAL
+from relance.plugin.saleor.jwt_verify import JwksFetcher as JwksFetcher
+from relance.plugin.saleor.jwt_verify import may_refetch_jwks, refetch_store_jwks
 from relance.runtime import Runtime
 from relance.store.db import transaction
 from relance.store.models import StoreStatus
 from relance.store.repositories.api_tokens import authenticate_api_token
-from relance.store.repositories.stores import get_store, get_store_by_api_url, update_jwks
+from relance.store.repositories.stores import get_store, get_store_by_api_url
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +59,6 @@ SALEOR_API_URL_HEADER = "saleor-api-url"
 AUTHORIZATION_HEADER = "authorization"
 #: Saleor permission a Dashboard user needs to change campaigns.
 MANAGE_PERMISSION = "MANAGE_USERS"
-#: Least time between two JWKS fetches for one store, triggered by unknown key ids.
-JWKS_REFETCH_INTERVAL = timedelta(seconds=30)
-
-#: Fetches a store's JWKS from its API URL; raises SaleorPluginError (JwksUnavailable) on failure.
-JwksFetcher = Callable[[str], dict[str, Any]]
 
 
 def fetch_store_jwks(api_url: str) -> dict[str, Any]:
@@ -178,20 +175,12 @@ def _verify_with_fresh_keys(
     runtime: Runtime, token: str, keys: _StoreKeys, now: datetime, jwks_fetcher: JwksFetcher
 ) -> DashboardUser | None:
     """Refetch the JWKS once (rate-limited per store), save it, and verify again."""
-    if keys.fetched_at is not None and now - keys.fetched_at < JWKS_REFETCH_INTERVAL:
+    if not may_refetch_jwks(keys.fetched_at, now):
         logger.info("Dashboard token refused for store %s: unknown key, JWKS fresh", keys.store_id)
         return None
-    try:
-        jwks = jwks_fetcher(keys.api_url)
-    except SaleorPluginError as error:
-        logger.warning("JWKS refetch failed for store %s: %s", keys.store_id, error)
+    jwks = refetch_store_jwks(runtime, keys.store_id, keys.api_url, now, jwks_fetcher)
+    if jwks is None:
         return None
-    with transaction(runtime.sessions) as session:
-        store = get_store(session, keys.store_id)
-        if store is None:
-            return None
-        update_jwks(session, store, jwks, now)
-    logger.info("JWKS refetched for store %s after an unknown key id", keys.store_id)
     try:
         return _verify(token, keys, jwks, now)
     except DashboardAuthError as error:

@@ -11,15 +11,15 @@ access JWT as an argument — the ``token`` Saleor's ``tokenCreate`` returned
 
 1. the header says ``alg: RS256`` and names a ``kid``; no other algorithm is accepted;
 2. the ``kid`` is in the store's JWKS (else, as for Dashboard tokens, the JWKS is fetched again
-   once, at most every :data:`~relance.graphql.auth.JWKS_REFETCH_INTERVAL` per store);
+   once, at most every :data:`~relance.plugin.saleor.jwt_verify.JWKS_REFETCH_INTERVAL` per store);
 3. the signature verifies with that key;
 4. ``exp`` is present and after now; ``nbf``, when present, is not after now;
 5. ``iss`` is present and equals the store's API URL;
 6. ``type`` is "access": refresh tokens, app tokens ("thirdparty") and anything else are refused;
 7. ``email`` is an address: it names the contact.
 
-The key lookup and time checks are the Dashboard check's own
-(:mod:`relance.plugin.saleor.dashboard_auth`). Saleor's own ``token`` claim (revoked by
+Steps 1 to 4 and the refetch are shared with the Dashboard check
+(:mod:`relance.plugin.saleor.jwt_verify`). Saleor's own ``token`` claim (revoked by
 ``tokenDeactivateAll``) cannot be checked from outside Saleor: a token stays usable until its
 ``exp``. Failures are answered as storefront errors (:class:`StorefrontError`) that never say
 whether the email is a known contact; they are logged with their reason and the store id only.
@@ -35,23 +35,23 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-import jwt
 import strawberry
 
 from relance.automation.contacts import normalise_email
-from relance.graphql.auth import JWKS_REFETCH_INTERVAL, JwksFetcher, fetch_store_jwks
-from relance.plugin.saleor.dashboard_auth import (
-    ALGORITHM,
-    DashboardAuthError,
-    UnknownDashboardKey,
-    _signing_key,
-    _timestamp,
+from relance.graphql.auth import fetch_store_jwks
+from relance.plugin.saleor.jwt_verify import (
+    InvalidJwt,
+    JwksFetcher,
+    JwtExpired,
+    UnknownJwtKey,
+    may_refetch_jwks,
+    refetch_store_jwks,
+    verify_rs256,
 )
-from relance.plugin.saleor.errors import SaleorPluginError
 from relance.runtime import Runtime
 from relance.store.db import transaction
 from relance.store.models import StoreStatus
-from relance.store.repositories.stores import get_store, get_store_by_api_url, update_jwks
+from relance.store.repositories.stores import get_store_by_api_url
 
 logger = logging.getLogger(__name__)
 
@@ -117,52 +117,15 @@ def verify_customer_token(
         The normalised ``email`` and the ``user_id`` (Saleor's global id, when present).
 
     Raises:
-        UnknownDashboardKey: the ``kid`` is not in ``jwks`` (refetch it once and call again).
+        UnknownJwtKey: the ``kid`` is not in ``jwks`` (refetch it once and call again).
         CustomerTokenError: any other reason to refuse.
     """
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise _invalid("the token is not a JWT") from None
-    if header.get("alg") != ALGORITHM:
-        raise _invalid(f"the token must be signed with {ALGORITHM}")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise _invalid("the token names no key (kid)")
-    try:
-        key = _signing_key(jwks, kid)
-    except UnknownDashboardKey:
-        raise
-    except DashboardAuthError as error:
+        claims = verify_rs256(token, jwks=jwks, now=now)  # UnknownJwtKey goes to the caller
+    except JwtExpired as error:
+        raise CustomerTokenError(StorefrontErrorCode.TOKEN_EXPIRED, error.message) from None
+    except InvalidJwt as error:
         raise _invalid(error.message) from None
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            options={
-                "verify_signature": True,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.PyJWTError:
-        raise _invalid("the token's signature is invalid") from None
-    try:
-        expires = _timestamp(claims, "exp")
-        not_before = _timestamp(claims, "nbf")
-    except DashboardAuthError as error:
-        raise _invalid(error.message) from None
-    moment = now.timestamp()
-    if expires is None:
-        raise _invalid("the token has no expiry (exp)")
-    if expires <= moment:
-        raise CustomerTokenError(StorefrontErrorCode.TOKEN_EXPIRED, "the token has expired")
-    if not_before is not None and not_before > moment:
-        raise CustomerTokenError(StorefrontErrorCode.TOKEN_EXPIRED, "the token is not valid yet")
     if claims.get("iss") != api_url:
         raise _invalid("the token was not issued by this store")
     if claims.get("type") != ACCESS_TOKEN_TYPE:
@@ -215,14 +178,14 @@ def authenticate_customer(
             email, user_id = verify_customer_token(
                 token.strip(), jwks=keys.jwks, api_url=keys.api_url, now=now
             )
-        except UnknownDashboardKey:
+        except UnknownJwtKey:
             jwks = _refetched(runtime, keys, now, jwks_fetcher)
             if jwks is None:
                 raise _invalid("the token's key is unknown") from None
             email, user_id = verify_customer_token(
                 token.strip(), jwks=jwks, api_url=keys.api_url, now=now
             )
-    except UnknownDashboardKey:
+    except UnknownJwtKey:
         logger.info("customer token refused for store %s: unknown key", keys.store_id)
         raise _invalid("the token's key is unknown") from None
     except CustomerTokenError as error:
@@ -235,17 +198,6 @@ def _refetched(
     runtime: Runtime, keys: _StoreKeys, now: datetime, jwks_fetcher: JwksFetcher
 ) -> dict[str, Any] | None:
     """The store's JWKS fetched again and saved, unless it was fetched too recently."""
-    if keys.fetched_at is not None and now - keys.fetched_at < JWKS_REFETCH_INTERVAL:
+    if not may_refetch_jwks(keys.fetched_at, now):
         return None
-    try:
-        jwks = jwks_fetcher(keys.api_url)
-    except SaleorPluginError as error:
-        logger.warning("JWKS refetch failed for store %s: %s", keys.store_id, error)
-        return None
-    with transaction(runtime.sessions) as session:
-        store = get_store(session, keys.store_id)
-        if store is None:
-            return None
-        update_jwks(session, store, jwks, now)
-    logger.info("JWKS refetched for store %s after an unknown key id", keys.store_id)
-    return jwks
+    return refetch_store_jwks(runtime, keys.store_id, keys.api_url, now, jwks_fetcher)

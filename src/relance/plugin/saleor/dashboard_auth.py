@@ -7,7 +7,9 @@ header with the store's ``saleor-api-url``. Claims (``saleor/core/jwt.py``): ``i
 ``email``, ``user_id``, ``is_staff``, ``app`` (the App's global id), ``permissions`` (app ∩ user),
 ``user_permissions`` (the user's), optionally ``aud``.
 
-:func:`verify_dashboard_token` applies app-sdk's ``verifyJWT`` rules plus a few of Saleor's own:
+:func:`verify_dashboard_token` applies app-sdk's ``verifyJWT`` rules plus a few of Saleor's own
+(steps 1 to 4 are :func:`relance.plugin.saleor.jwt_verify.verify_rs256`, shared with customer
+tokens):
 
 1. the header says ``alg: RS256`` and names a ``kid``; no other algorithm is ever accepted;
 2. the ``kid`` is in the store's JWKS, else :class:`UnknownDashboardKey` (the caller refetches the
@@ -41,12 +43,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import jwt
-
 from relance.plugin.saleor.errors import SaleorPluginError
+from relance.plugin.saleor.jwt_verify import InvalidJwt, JwtExpired, UnknownJwtKey, verify_rs256
 
-#: The only signing algorithm Saleor uses for its tokens, and the only one accepted.
-ALGORITHM = "RS256"
 #: ``type`` claim of tokens made for apps (``saleor.core.jwt.JWT_THIRDPARTY_ACCESS_TYPE``).
 THIRDPARTY_TOKEN_TYPE = "thirdparty"  # noqa: S105 (a claim value, not a secret)
 
@@ -110,29 +109,6 @@ class DashboardUser:
     permissions: frozenset[str]
 
 
-def _signing_key(jwks: Mapping[str, Any], kid: str) -> jwt.PyJWK:
-    keys = jwks.get("keys")
-    for candidate in keys if isinstance(keys, list) else ():
-        if not isinstance(candidate, Mapping) or candidate.get("kid") != kid:
-            continue
-        if candidate.get("kty") != "RSA" or candidate.get("alg", ALGORITHM) != ALGORITHM:
-            raise InvalidDashboardToken(f"key {kid!r} is not an RS256 key")
-        try:
-            return jwt.PyJWK(dict(candidate), algorithm=ALGORITHM)
-        except jwt.PyJWKError as error:
-            raise InvalidDashboardToken(f"key {kid!r} is unusable") from error
-    raise UnknownDashboardKey(kid)
-
-
-def _timestamp(claims: Mapping[str, Any], name: str) -> float | None:
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidDashboardToken(f"the {name} claim is not a number")
-    return float(value)
-
-
 def verify_dashboard_token(
     token: str,
     *,
@@ -162,42 +138,15 @@ def verify_dashboard_token(
     Pure apart from the clock; safe to call repeatedly.
     """
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as error:
-        raise InvalidDashboardToken("the Dashboard token is not a JWT") from error
-    if header.get("alg") != ALGORITHM:
-        raise InvalidDashboardToken(f"the Dashboard token must be signed with {ALGORITHM}")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise InvalidDashboardToken("the Dashboard token names no key (kid)")
-    key = _signing_key(jwks, kid)
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            # Times are checked below against ``now``; aud and iss are relance's own checks.
-            options={
-                "verify_signature": True,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
+        claims = verify_rs256(
+            token, jwks=jwks, now=now or datetime.now(UTC), noun="the Dashboard token"
         )
-    except jwt.PyJWTError as error:
-        raise InvalidDashboardToken("the Dashboard token's signature is invalid") from error
-
-    moment = (now or datetime.now(UTC)).timestamp()
-    expires = _timestamp(claims, "exp")
-    if expires is None:
-        raise InvalidDashboardToken("the Dashboard token has no expiry (exp)")
-    if expires <= moment:
-        raise DashboardTokenExpired()
-    not_before = _timestamp(claims, "nbf")
-    if not_before is not None and not_before > moment:
-        raise DashboardTokenExpired("the Dashboard token is not valid yet")
+    except UnknownJwtKey as error:
+        raise UnknownDashboardKey(error.kid) from None
+    except JwtExpired as error:
+        raise DashboardTokenExpired(error.message) from error
+    except InvalidJwt as error:
+        raise InvalidDashboardToken(error.message) from error
     if "iss" in claims and claims["iss"] != api_url:
         raise InvalidDashboardToken("the Dashboard token was issued by another Saleor")
     if "type" in claims and claims["type"] != THIRDPARTY_TOKEN_TYPE:
