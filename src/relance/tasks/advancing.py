@@ -267,7 +267,22 @@ def _queue_message(
 ) -> UUID | None:
     step = definition.step(command.step_id)
     message_id = uuid4()
-    created = insert_ignoring_conflict(
+    # no autoflush: the enrollment's pending changes are written once, at commit (flushing them
+    # here too made two UPDATEs of the same row per advance — bench/enrollments.py found it)
+    with session.no_autoflush:
+        created = _insert_message(session, enrollment, command, step, message_id, now)
+    return message_id if created else None
+
+
+def _insert_message(
+    session: Session,
+    enrollment: Enrollment,
+    command: Deliver,
+    step: object,
+    message_id: UUID,
+    now: datetime,
+) -> bool:
+    return insert_ignoring_conflict(
         session,
         Message,
         {
@@ -288,7 +303,6 @@ def _queue_message(
         },
         ["enrollment_id", "step_id"],
     )
-    return message_id if created else None
 
 
 def _discount_request(
