@@ -318,3 +318,15 @@ def test_an_exit_event_where_may_read_another_context_than_the_conditions() -> N
     reason = exit_reason(ABANDONED_CART, "order.placed", facts, NOW, event_context=order(500))
     # then the where reads that context
     assert reason == "exit_event:order.placed"
+
+
+def test_an_order_recovering_the_enrollments_own_cart_removes_it_without_a_rule() -> None:
+    own = Facts(event={"cart": {"checkout_id": "c-1"}})
+    recovering = {"properties": {"recovered_checkout_id": "c-1"}}
+    other = {"properties": {"recovered_checkout_id": "c-2"}}
+    plain = definition()
+    assert exit_reason(plain, "order.placed", own, NOW, event_context=recovering) == (
+        "cart_recovered"
+    )
+    assert exit_reason(plain, "order.placed", own, NOW, event_context=other) is None
+    assert exit_reason(plain, "order.placed", Facts(), NOW, event_context=recovering) is None

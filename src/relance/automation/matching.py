@@ -109,7 +109,9 @@ def exit_reason(
     Rules, first match wins: each exit rule in order — an ``ExitOnEvent`` whose ``event`` is
     ``event_type`` and whose ``where`` holds gives ``exit_event:<event>``, an
     ``ExitOnCondition`` that holds gives ``exit_condition`` —, then, with
-    ``exit_when_filter_fails``, a failing entry filter gives ``entry_filter_failed``.
+    ``exit_when_filter_fails``, a failing entry filter gives ``entry_filter_failed``; last, an
+    event whose ``properties.recovered_checkout_id`` is the enrollment's own cart (an order that
+    recovers it) gives ``cart_recovered``, whatever the campaign's rules say.
 
     Parameters:
         event_type(str | None): the event's name; ``None`` when the contact changed without
@@ -140,7 +142,23 @@ def exit_reason(
         and not evaluate(entry_filter, facts, now)
     ):
         return "entry_filter_failed"
+    if event_context is not None and _recovers_cart(event_context, facts.event):
+        return CART_RECOVERED
     return None
+
+
+#: Reason of a run about a cart that the new event (an order) recovered.
+CART_RECOVERED = "cart_recovered"
+
+
+def _recovers_cart(
+    event_context: Mapping[str, object], enrollment_context: Mapping[str, object] | None
+) -> bool:
+    properties = event_context.get("properties")
+    recovered = properties.get("recovered_checkout_id") if isinstance(properties, Mapping) else None
+    cart = enrollment_context.get("cart") if enrollment_context else None
+    own = cart.get("checkout_id") if isinstance(cart, Mapping) else None
+    return isinstance(recovered, str) and recovered == own
 
 
 def _trigger_matches(

@@ -2,8 +2,9 @@
 
 Checked when an event about the contact is processed (exit events and conditions) and when a
 campaign step changes the contact (conditions only), so "exit when tagged VIP" does not wait for
-the enrollment's next wake-up. An order that recovers an abandoned checkout also ends every run
-about that cart (``cart_recovered``), even in a campaign whose merchant forgot the exit rule.
+the enrollment's next wake-up. The rules themselves (including ``cart_recovered``: an order that
+recovers an abandoned checkout ends every run about that cart) are
+:func:`relance.automation.matching.exit_reason`'s.
 
 Exit rules read the contact's facts with the enrollment's own context as ``event``; an exit
 event's ``where`` reads the new event's context.
@@ -28,21 +29,6 @@ from relance.store.repositories.enrollments import (
     end_enrollment,
 )
 from relance.store.repositories.facts import load_facts, sending_policy
-
-#: ``end_reason`` of a run about a cart that was just ordered, whatever the campaign's rules say.
-CART_RECOVERED = "cart_recovered"
-
-
-def _recovered_checkout(event_context: Mapping[str, object] | None) -> str | None:
-    properties = event_context.get("properties") if event_context else None
-    value = properties.get("recovered_checkout_id") if isinstance(properties, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
-def _cart_id(context: Mapping[str, object]) -> str | None:
-    cart = context.get("cart")
-    value = cart.get("checkout_id") if isinstance(cart, Mapping) else None
-    return value if isinstance(value, str) else None
 
 
 def apply_exit_rules(
@@ -79,15 +65,12 @@ def apply_exit_rules(
         event=None,
         now=now,
     )
-    recovered = _recovered_checkout(event_context)
     ended = 0
     for enrollment, version in active:
         facts = replace(base, event=enrollment.context)
         reason = exit_reason(
             definitions[version.id], event_type, facts, now, event_context=event_context
         )
-        if reason is None and recovered is not None and _cart_id(enrollment.context) == recovered:
-            reason = CART_RECOVERED
         if reason is None:
             continue
         end_enrollment(session, enrollment, reason=reason, exited=True, now=now)

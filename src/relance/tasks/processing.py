@@ -25,6 +25,7 @@ from relance.automation.matching import decide_entry
 from relance.runtime import Runtime
 from relance.store.models import Contact, Event, EventStatus, Store
 from relance.store.repositories.contacts import (
+    consent_statuses,
     record_purchases,
     reverse_order,
     set_consent,
@@ -104,10 +105,11 @@ def _update_contact(
         record_purchases(session, contact, event.order, now)
     elif event.type in _REVERSING and event.order is not None:
         reverse_order(session, contact, event.order, now)
-    elif event.type is EventType.NEWSLETTER_SUBSCRIBED:
-        status = contact.consents.get(Channel.EMAIL, {}).get("status") if contact.consents else None
-        if status != ConsentStatus.SUBSCRIBED:
-            set_consent(contact, Channel.EMAIL, ConsentStatus.SUBSCRIBED, f"event:{event_id}", now)
+    elif (
+        event.type is EventType.NEWSLETTER_SUBSCRIBED
+        and consent_statuses(contact).get(Channel.EMAIL) != ConsentStatus.SUBSCRIBED
+    ):
+        set_consent(contact, Channel.EMAIL, ConsentStatus.SUBSCRIBED, f"event:{event_id}", now)
 
 
 def _enroll(
